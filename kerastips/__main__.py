@@ -1,0 +1,3 @@
+from kerastips.cli import main
+
+main()
