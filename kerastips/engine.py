@@ -1,0 +1,150 @@
+"""One pass from a file to its diagnostics: read, pre-filter, parse, extract the IR, run rules,
+resolve positions for what is reported, apply suppressions."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from kerastips.diagnostic import Diagnostic, FileError
+from kerastips.ir.extract import extract
+from kerastips.ir.names import mentions_keras
+from kerastips.rules.base import Finding, Rule
+
+_NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)", re.I)
+_FILE_NOQA = re.compile(
+    r"#\s*kerastips\s*:\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)", re.I
+)
+
+
+REPORT_BUGS = "please report it at https://github.com/kerastips/kerastips/issues"
+
+
+class SourceError(Exception):
+    """The file cannot be linted; the message is one clear line for the user."""
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text the way Python would read the module (BOM and coding cookie honoured)."""
+    if b"\0" in data:
+        raise SourceError("binary file (contains NUL bytes), not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(f"bad encoding declaration: {exc}") from None
+    try:
+        return data.decode("utf-8-sig" if encoding == "utf-8-sig" else encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        where = f" at byte {exc.start}" if isinstance(exc, UnicodeDecodeError) else ""
+        raise SourceError(f"cannot decode as {encoding}{where}") from None
+
+
+def parse(source: str) -> cst.Module:
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid syntax"
+        raise SourceError(f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {first}") from None
+    except RecursionError:
+        raise SourceError("expression nested too deeply to parse") from None
+
+
+def lint_source(source: str, path: str, rules: Sequence[Rule]) -> list[Diagnostic]:
+    """Lint one module's text; raises SourceError when it cannot be parsed."""
+    if not rules or not mentions_keras(source):
+        return []
+    module = parse(source)
+    kfile = extract(module, source)
+    found: list[tuple[Rule, Finding]] = []
+    seen: set[tuple[str, int]] = set()
+    for rule in rules:
+        for finding in rule.check(kfile):
+            key = (rule.code, id(finding.node))
+            if key not in seen:
+                seen.add(key)
+                found.append((rule, finding))
+    if not found:
+        return []
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    line_codes, file_codes = suppressions(source)
+    out = []
+    for rule, finding in found:
+        where = positions[finding.node]
+        span = positions[finding.statement] if finding.statement in positions else where
+        if rule.code in file_codes or any(
+            rule.code in line_codes.get(line, ()) for line in range(span.start.line, span.end.line + 1)
+        ):
+            continue
+        out.append(
+            Diagnostic(
+                path=path,
+                line=where.start.line,
+                column=where.start.column + 1,
+                end_line=where.end.line,
+                end_column=where.end.column + 1,
+                code=rule.code,
+                name=rule.name,
+                message=finding.message,
+                severity=rule.severity.value,
+                fix_available=False,
+            )
+        )
+    return sorted(out)
+
+
+def suppressions(source: str) -> tuple[dict[int, set[str]], set[str]]:
+    """`# noqa: KT101` comments by line, and file-level `# kerastips: noqa: KT101` codes.
+
+    Only real comments count (tokenize), and bare `# noqa` is deliberately not honoured.
+    """
+    by_line: dict[int, set[str]] = {}
+    whole_file: set[str] = set()
+    if "noqa" not in source:
+        return by_line, whole_file
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type != tokenize.COMMENT:
+                continue
+            file_match = _FILE_NOQA.search(tok.string)
+            if file_match:
+                whole_file.update(_codes(file_match))
+                continue
+            match = _NOQA.search(tok.string)
+            if match:
+                by_line.setdefault(tok.start[0], set()).update(_codes(match))
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return by_line, whole_file
+
+
+def _codes(match: re.Match) -> Iterable[str]:
+    return (code.strip().upper() for code in match.group("codes").split(","))
+
+
+def lint_file(path: Path, rules: Sequence[Rule], display: str | None = None) -> list[Diagnostic] | FileError:
+    """Lint one file on disk; every failure becomes a FileError, never an exception."""
+    name = display or str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return FileError(name, "no such file")
+    except IsADirectoryError:
+        return FileError(name, "is a directory")
+    except PermissionError:
+        return FileError(name, "permission denied")
+    except OSError as exc:
+        return FileError(name, f"cannot read: {exc.strerror or exc}")
+    try:
+        return lint_source(decode(data), name, rules)
+    except SourceError as exc:
+        return FileError(name, str(exc))
+    except RecursionError:
+        return FileError(name, "code nested too deeply to analyse")
+    except Exception as exc:  # a bug in kerastips must not stop the run
+        return FileError(name, f"internal error ({type(exc).__name__}: {exc}); {REPORT_BUGS}")

@@ -1,0 +1,1 @@
+"""The Keras IR: what a file's Keras code means, extracted in one pass for rules to query."""

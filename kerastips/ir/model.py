@@ -1,0 +1,373 @@
+"""The Keras IR's data: abstract values the extractor computes, and what a file does with them.
+
+Values are deliberately coarse. Anything the extractor cannot tell is ``UNKNOWN`` (or a node of
+kind ``opaque``), and rules stay silent on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import libcst as cst
+
+from kerastips.ir.names import (
+    ACTIVATION_FUNCTION_NAMESPACES,
+    ACTIVATION_FUNCTIONS,
+    ACTIVATION_LAYERS,
+    LINEAR_WITH_ACTIVATION,
+)
+
+# Data origins.
+TRAIN, VALIDATION, TEST, UNKNOWN_ORIGIN = "train", "validation", "test", "unknown"
+
+
+class Value:
+    """Base of every abstract value."""
+
+
+class _Unknown(Value):
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+@dataclass(eq=False)
+class Const(Value):
+    """A literal Python value known statically (numbers, strings, None, tuples of those)."""
+
+    value: Any
+
+
+@dataclass(eq=False)
+class Ref(Value):
+    """A reference to a module, class or function by its canonical dotted name."""
+
+    name: str
+
+
+@dataclass(eq=False)
+class Seq(Value):
+    """A list or tuple. ``repeated``: built by a comprehension, items stand for any length."""
+
+    items: list
+    repeated: bool = False
+
+
+@dataclass(eq=False)
+class Mapping_(Value):
+    """A dict; only its values matter (for scores collected per configuration)."""
+
+    items: list
+
+
+@dataclass(eq=False)
+class Data(Value):
+    """An array, dataset or generator, and which part of a split it comes from."""
+
+    origin: str = UNKNOWN_ORIGIN
+    kind: str = "unknown"  # "array" | "dataset" | "generator" | "unknown"
+    batch: Optional[int] = None  # a tf.data .batch(n) size when literal
+    fold: bool = False  # a K-fold slice: its role is structural, names do not override it
+
+    def derived(self, kind: str | None = None, batch: int | None = None) -> "Data":
+        return Data(self.origin, kind or self.kind, batch if batch is not None else self.batch, self.fold)
+
+
+@dataclass(eq=False)
+class FoldIndex(Value):
+    """Row indices of one side of a cross-validation split (``for tr, va in kf.split(X)``)."""
+
+    origin: str
+
+
+@dataclass(eq=False)
+class Args:
+    """The evaluated arguments of a call, with their CST nodes."""
+
+    positional: list  # [(Value, cst.BaseExpression)]
+    keywords: dict  # name -> (Value, cst.BaseExpression)
+    star: bool = False  # *args or **kwargs present: anything may be passed
+
+    def get(self, keyword: str, position: int | None = None):
+        """(value, node) of an argument by keyword or position, else None."""
+        if keyword in self.keywords:
+            return self.keywords[keyword]
+        if position is not None and position < len(self.positional):
+            return self.positional[position]
+        return None
+
+    def value(self, keyword: str, position: int | None = None) -> Value | None:
+        got = self.get(keyword, position)
+        return got[0] if got else None
+
+
+@dataclass(eq=False)
+class LayerNode(Value):
+    """A layer object (or a tensor op) and its place in the layer graph.
+
+    ``kind`` is the canonical callee (``keras.layers.Dense``), ``op:<name>`` for an activation
+    function applied to a tensor, ``input`` for model inputs, ``opaque`` for anything unknown.
+    """
+
+    kind: str
+    call: Optional[cst.CSTNode]
+    statement: Optional[cst.CSTNode]
+    args: Args
+    cls: Optional["ClassInfo"] = None
+
+    @property
+    def short(self) -> str:
+        return self.kind.rsplit(".", 1)[-1]
+
+    @property
+    def is_keras_layer(self) -> bool:
+        return self.kind.startswith("keras.layers.")
+
+    def activation(self):
+        """The non-linear activation this node applies: a name like "relu", None when it applies
+        none (linear), or UNKNOWN when the code does not say."""
+        if self.kind.startswith("op:"):
+            return self.short
+        if not self.is_keras_layer:
+            return UNKNOWN
+        if self.short == "Activation":
+            return activation_name(self.args.value("activation", 0))
+        if self.short in ACTIVATION_LAYERS:
+            return {"ReLU": "relu", "LeakyReLU": "leaky_relu", "PReLU": "prelu", "ELU": "elu",
+                    "Softmax": "softmax", "ThresholdedReLU": "thresholded_relu"}[self.short]
+        if self.short in LINEAR_WITH_ACTIVATION:
+            given = self.args.value("activation", 1 if self.short == "Dense" else None)
+            return None if given is None else activation_name(given)
+        return None if self.short in _LINEAR_LAYERS else UNKNOWN
+
+
+@dataclass(eq=False)
+class Tensor(Value):
+    """A symbolic tensor: the set of graph nodes that may have produced it."""
+
+    producers: frozenset
+
+
+@dataclass(eq=False)
+class ModelValue(Value):
+    """A Keras model. ``nodes``: its layers; ``tail``: the nodes whose output is the model's."""
+
+    kind: str  # "sequential" | "functional" | "subclass" | "loaded" | "tuner" | "unknown"
+    node: Optional[cst.CSTNode]
+    nodes: list = field(default_factory=list)
+    tail: frozenset = frozenset()
+    cls: Optional["ClassInfo"] = None
+    builder: Optional[cst.CSTNode] = None  # the function that built it, for "same model" questions
+
+    @property
+    def key(self) -> object:
+        return self.builder or self.node or self
+
+
+@dataclass(eq=False)
+class OptimizerValue(Value):
+    kind: str  # canonical optimizer class
+    call: Optional[cst.CSTNode]  # None for a string optimizer ("adam")
+    statement: Optional[cst.CSTNode]
+    args: Args
+
+    @property
+    def short(self) -> str:
+        return self.kind.rsplit(".", 1)[-1]
+
+
+@dataclass(eq=False)
+class ScheduleValue(Value):
+    """A learning-rate schedule; ``warmup`` True/False, or None when it cannot be told."""
+
+    kind: str
+    warmup: Optional[bool]
+
+
+@dataclass(eq=False)
+class CallbackValue(Value):
+    kind: str  # canonical callback class, or "user:<Class>"
+    args: Args
+    touches_lr: bool = False  # a scheduler or a user callback that sets the learning rate
+
+
+@dataclass(eq=False)
+class FunctionValue(Value):
+    node: cst.FunctionDef | cst.Lambda
+    scope: Any = None  # the defining scope (closures)
+
+
+@dataclass(eq=False)
+class ClassInfo(Value):
+    """A class defined in the file, with what its body shows."""
+
+    node: cst.ClassDef
+    bases: tuple  # canonical names of the bases
+    methods: dict
+    nodes: list = field(default_factory=list)  # layers a Keras Layer/Model subclass creates
+    mentions_warmup: bool = False
+    touches_lr: bool = False
+
+    def derives(self, *canonical_bases: str) -> bool:
+        return any(base in canonical_bases for base in self.bases)
+
+
+@dataclass(eq=False)
+class Instance(Value):
+    """An object of a class defined in the file (attributes tracked, e.g. ``self.dense``)."""
+
+    cls: Optional[ClassInfo]
+    attrs: dict = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Score(Value):
+    """The result of evaluate()/predict(), or anything computed from it."""
+
+    source: "EvaluateCall"
+
+
+# ---- what the file does ------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Context:
+    """Where an event happened: execution order, the loops around it (callers' included)."""
+
+    order: int
+    loops: tuple
+    statement: Optional[cst.CSTNode]
+
+
+@dataclass(eq=False)
+class CompileCall:
+    node: cst.Call
+    model: ModelValue
+    args: Args
+    context: Context
+
+    @property
+    def optimizer(self) -> Value | None:
+        return self.args.value("optimizer", 0)
+
+
+@dataclass(eq=False)
+class FitCall:
+    node: cst.Call
+    model: Optional[ModelValue]  # None for a keras-tuner search
+    args: Args
+    context: Context
+    method: str  # "fit" | "fit_generator" | "search"
+
+    @property
+    def x(self):
+        return self.args.get("x", 0) or self.args.get("generator", 0)
+
+    @property
+    def validation_data(self):
+        got = self.args.get("validation_data", None if self.method == "search" else
+                            (5 if self.method == "fit_generator" else 7))
+        if got is None or (isinstance(got[0], Const) and got[0].value is None):
+            return None
+        return got
+
+    @property
+    def validation_split(self):
+        got = self.args.get("validation_split", None if self.method != "fit" else 6)
+        if got is None or (isinstance(got[0], Const) and got[0].value in (0, 0.0, None)):
+            return None
+        return got
+
+    @property
+    def validated(self) -> bool:
+        return self.validation_data is not None or self.validation_split is not None
+
+
+@dataclass(eq=False)
+class EvaluateCall:
+    node: cst.Call
+    model: ModelValue
+    args: Args
+    context: Context
+    method: str  # "evaluate" | "predict" | ...
+    selected: bool = False  # its score is compared or ranked to pick a model
+
+    @property
+    def x(self):
+        return self.args.get("x", 0)
+
+
+@dataclass(eq=False)
+class KerasFile:
+    """Everything rules may ask about one module."""
+
+    module: cst.Module
+    nodes: list = field(default_factory=list)  # every LayerNode created
+    preds: dict = field(default_factory=dict)  # LayerNode -> set of LayerNode feeding it
+    models: list = field(default_factory=list)
+    compiles: list = field(default_factory=list)
+    fits: list = field(default_factory=list)
+    evaluates: list = field(default_factory=list)
+
+    def inputs_of(self, node: LayerNode) -> set:
+        return self.preds.get(node, set())
+
+    def compiles_of(self, model: ModelValue) -> list:
+        return [c for c in self.compiles if c.model is model]
+
+    def fits_of(self, model: ModelValue) -> list:
+        return [f for f in self.fits if f.model is model]
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+
+# Layers that never apply a non-linearity (normalization, regularization, reshaping).
+_LINEAR_LAYERS = frozenset(
+    {"BatchNormalization", "SyncBatchNormalization", "LayerNormalization", "GroupNormalization",
+     "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+     "GaussianDropout", "AlphaDropout", "Flatten", "Reshape", "Add", "Concatenate", "Average",
+     "Subtract", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Rescaling", "Normalization"}
+)
+
+
+def activation_name(value: Value | None):
+    """What an `activation=` value means: a non-linear activation's name, None for linear,
+    or UNKNOWN (a user function, a variable the IR cannot resolve)."""
+    if isinstance(value, Const):
+        if value.value is None:
+            return None
+        if isinstance(value.value, str):
+            name = value.value.lower()
+            return None if name == "linear" else name
+        return UNKNOWN
+    if isinstance(value, Ref):
+        namespace, _, short = value.name.rpartition(".")
+        if namespace == "keras.activations" or (
+            namespace in ACTIVATION_FUNCTION_NAMESPACES and short in ACTIVATION_FUNCTIONS
+        ):
+            return None if short == "linear" else short
+        return UNKNOWN
+    if isinstance(value, LayerNode):
+        return value.activation()
+    return UNKNOWN
+
+
+def data_origin(value: Value | None) -> str:
+    """The split a value comes from; tuples (x, y) count as test when any part is test."""
+    if isinstance(value, Data):
+        return value.origin
+    if isinstance(value, Seq) and value.items:
+        origins = {data_origin(item) for item in value.items}
+        for origin in (TEST, VALIDATION, TRAIN):
+            if origin in origins:
+                return origin
+    return UNKNOWN_ORIGIN
+
+
+def is_layer_kind(node: LayerNode, group: frozenset) -> bool:
+    return node.is_keras_layer and node.short in group
+

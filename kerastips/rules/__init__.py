@@ -1,0 +1,12 @@
+"""The rule registry: every rule class, in code order."""
+
+from __future__ import annotations
+
+from kerastips.rules.base import Rule
+from kerastips.rules.structure import BatchNormAfterActivation
+
+ALL_RULES: tuple[type[Rule], ...] = (BatchNormAfterActivation,)
+
+
+def rule_by_code(code: str) -> type[Rule] | None:
+    return next((rule for rule in ALL_RULES if rule.code == code.upper()), None)

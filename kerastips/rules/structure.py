@@ -1,0 +1,309 @@
+"""Model structure rules (KT1xx): the order and configuration of layers in the layer chain."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from kerastips.ir.model import UNKNOWN, KerasFile, LayerNode, is_layer_kind
+from kerastips.ir.names import BATCHNORM_LAYERS, LINEAR_WITH_ACTIVATION, NOISE_LAYERS
+from kerastips.rules.base import Finding, Invalid, Rule
+
+
+def feeding_activations(kfile: KerasFile, node: LayerNode) -> list[tuple[LayerNode, str]] | None:
+    """The non-linear activations whose output reaches `node`, directly or through noise layers
+    (Dropout, GaussianNoise...). None unless every input provably is one."""
+    found: list[tuple[LayerNode, str]] = []
+    frontier, seen = list(kfile.inputs_of(node)), set()
+    if not frontier:
+        return None
+    while frontier:
+        source = frontier.pop()
+        if id(source) in seen:
+            continue
+        seen.add(id(source))
+        if is_layer_kind(source, NOISE_LAYERS):
+            inputs = kfile.inputs_of(source)
+            if not inputs:
+                return None
+            frontier.extend(inputs)
+            continue
+        activation = source.activation()
+        if activation is None or activation is UNKNOWN:
+            return None
+        found.append((source, activation))
+    return found
+
+
+class BatchNormAfterActivation(Rule):
+    """## What it does
+    Checks for `BatchNormalization` applied to the output of a non-linear activation, directly or
+    through Dropout/GaussianNoise layers only, in every code style: `Sequential([...])` lists,
+    `.add()` sequences (also in loops and helper functions), functional chains, nested calls and
+    subclassed models.
+
+    ## Why is this bad?
+    Batch normalization was designed to normalize the pre-activation output of a linear layer so
+    that the activation sees a well-scaled input (Ioffe & Szegedy, 2015). Normalizing after the
+    activation re-centres a distribution the non-linearity has already clipped or squashed, and the
+    layer's bias is wasted. The conventional block is CONV/FC -> BatchNorm -> activation -> Dropout.
+
+    Batch normalization on the model inputs, after a linear layer, or after `Add`/`Concatenate`
+    of linear branches is not flagged. Recurrent layers are not flagged: their activation is
+    internal and cannot be moved.
+
+    ## Example
+    ```python
+    model = keras.Sequential([
+        layers.Dense(64, activation="relu"),
+        layers.BatchNormalization(),
+    ])
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([
+        layers.Dense(64, use_bias=False),
+        layers.BatchNormalization(),
+        layers.Activation("relu"),
+    ])
+    ```
+
+    ## References
+    - Ioffe & Szegedy, "Batch Normalization: Accelerating Deep Network Training by Reducing
+      Internal Covariate Shift" (2015)
+    - [Keras: BatchNormalization](https://keras.io/api/layers/normalization_layers/batch_normalization/)
+    """
+
+    code = "KT101"
+    name = "batchnorm-after-activation"
+    summary = "BatchNormalization applied to the output of a non-linear activation"
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for node in kfile.nodes:
+            if not is_layer_kind(node, BATCHNORM_LAYERS):
+                continue
+            sources = feeding_activations(kfile, node)
+            if not sources:
+                continue
+            source, activation = sources[0]
+            if source.short in LINEAR_WITH_ACTIVATION:
+                advice = (f"normalize the linear output instead: {source.short} -> "
+                          f"{node.short} -> Activation('{activation}')")
+                where = f"the '{activation}' activation of {source.short}"
+            else:
+                where, advice = f"a '{activation}' activation", "move it before the activation"
+            yield Finding(node.call, f"{node.short} applied after {where}; {advice}", node.statement)
+
+    VALID = (
+        # The conventional order: linear layer, BN, then the activation.
+        """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Dense(64, use_bias=False),
+    layers.BatchNormalization(),
+    layers.Activation("relu"),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+        # BN on the model input.
+        """
+import keras
+inputs = keras.Input(shape=(32,))
+x = keras.layers.BatchNormalization()(inputs)
+x = keras.layers.Dense(10, activation="relu")(x)
+""",
+        # BN after the Add of two linear branches.
+        """
+from keras import layers
+import keras
+inputs = keras.Input(shape=(16, 16, 8))
+a = layers.Conv2D(8, 3, padding="same")(inputs)
+b = layers.Conv2D(8, 1, padding="same")(inputs)
+x = layers.Add()([a, b])
+x = layers.BatchNormalization()(x)
+x = layers.ReLU()(x)
+""",
+        # Explicitly linear activation.
+        """
+import tensorflow as tf
+model = tf.keras.Sequential()
+model.add(tf.keras.layers.Conv2D(32, 3, activation=None))
+model.add(tf.keras.layers.BatchNormalization())
+model.add(tf.keras.layers.Dense(16, activation="linear"))
+model.add(tf.keras.layers.BatchNormalization())
+""",
+        # The activation comes from a variable the linter cannot resolve: stay silent.
+        """
+from tensorflow.keras import layers, Sequential
+def build(act):
+    return Sequential([layers.Dense(64, activation=act), layers.BatchNormalization()])
+""",
+        # Recurrent layers keep their activation internal.
+        """
+from tensorflow.keras import layers, Sequential
+model = Sequential([layers.LSTM(32, return_sequences=True), layers.BatchNormalization()])
+""",
+        # A BatchNormalization defined in the file is not Keras'.
+        """
+class BatchNormalization:
+    def __call__(self, x):
+        return x
+def Dense(units, activation=None):
+    return lambda x: x
+x = BatchNormalization()(Dense(10, activation="relu")(1.0))
+""",
+        # PyTorch is not Keras.
+        """
+import torch.nn as nn
+model = nn.Sequential(nn.Linear(10, 10), nn.ReLU(), nn.BatchNorm1d(10))
+""",
+        # The activation is applied after BN in a helper block.
+        """
+from tensorflow.keras import layers
+def conv_bn_relu(x, filters):
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+""",
+        # Dropout between a linear layer and BN does not make it an activation.
+        """
+from tensorflow.keras import layers, Sequential
+model = Sequential([layers.Dense(64), layers.Dropout(0.2), layers.BatchNormalization(), layers.ReLU()])
+""",
+    )
+    INVALID = (
+        Invalid(  # Sequential list
+            """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Dense(64, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+            (7,),
+        ),
+        Invalid(  # .add sequence, tf.keras spelling, an activation layer
+            """
+import tensorflow as tf
+
+model = tf.keras.models.Sequential()
+model.add(tf.keras.layers.Conv2D(32, (3, 3), input_shape=(28, 28, 1)))
+model.add(tf.keras.layers.Activation("relu"))
+model.add(tf.keras.layers.BatchNormalization())
+""",
+            (7,),
+        ),
+        Invalid(  # .add inside a loop, aliases and constant propagation
+            """
+from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import Dense, BatchNormalization as BN
+
+ACT = "elu"
+model = Sequential()
+for units in [128, 64]:
+    model.add(Dense(units, activation=ACT))
+    model.add(BN())
+""",
+            (9,),
+        ),
+        Invalid(  # .add in a helper function
+            """
+from keras.models import Sequential
+from keras.layers import Dense, BatchNormalization, Dropout
+
+def add_block(model, units):
+    model.add(Dense(units, activation="relu"))
+    model.add(Dropout(0.3))
+    model.add(BatchNormalization())
+
+model = Sequential()
+add_block(model, 256)
+add_block(model, 128)
+""",
+            (8,),
+        ),
+        Invalid(  # functional chain with tf.nn.relu applied on the tensor
+            """
+import tensorflow as tf
+from tensorflow import keras
+
+inputs = keras.Input(shape=(784,))
+x = keras.layers.Dense(256)(inputs)
+x = tf.nn.relu(x)
+x = keras.layers.BatchNormalization()(x)
+outputs = keras.layers.Dense(10, activation="softmax")(x)
+model = keras.Model(inputs, outputs)
+""",
+            (8,),
+        ),
+        Invalid(  # nested calls, old module path
+            """
+from keras.layers.core import Dense
+from keras.layers.normalization import BatchNormalization
+from keras.layers import Input
+
+inp = Input(shape=(20,))
+out = BatchNormalization()(Dense(32, activation="tanh")(inp))
+""",
+            (7,),
+        ),
+        Invalid(  # helper block function in the functional API
+            """
+import keras
+from keras import layers
+
+def block(x, units):
+    x = layers.Dense(units, activation="relu")(x)
+    return x
+
+def norm(x):
+    return layers.BatchNormalization()(x)
+
+inputs = keras.Input(shape=(64,))
+x = norm(block(inputs, 32))
+""",
+            (10,),
+        ),
+        Invalid(  # subclassed model: reported where the layer is created
+            """
+import tensorflow as tf
+
+class Net(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = tf.keras.layers.Conv2D(16, 3, activation="relu")
+        self.bn = tf.keras.layers.BatchNormalization()
+        self.head = tf.keras.layers.Dense(10)
+
+    def call(self, inputs, training=False):
+        x = self.bn(self.conv(inputs), training=training)
+        return self.head(x)
+""",
+            (8,),
+        ),
+        Invalid(  # import-less snippet with bare names
+            """
+model = Sequential()
+model.add(Dense(64, activation='relu', input_dim=20))
+model.add(BatchNormalization())
+model.add(Dense(1, activation='sigmoid'))
+""",
+            (4,),
+        ),
+        Invalid(  # LeakyReLU layer followed by BN, via tf.compat.v1.keras
+            """
+import tensorflow as tf
+L = tf.compat.v1.keras.layers
+inputs = L.Input(shape=(8,))
+x = L.Dense(8)(inputs)
+x = L.LeakyReLU(0.1)(x)
+x = L.BatchNormalization()(x)
+""",
+            (7,),
+        ),
+    )
