@@ -1,0 +1,243 @@
+"""Settings: `[tool.kerastips]` from the nearest pyproject.toml, layered under the command line.
+
+Rule selection works like Ruff's: the defaults, then the config file's layer, then the command
+line's layer, where each layer's `select` starts over, `extend-select` adds and `ignore` removes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on old Pythons only
+    import tomli as tomllib
+
+from kerastips.rules import ALL_RULES
+from kerastips.rules.base import Rule
+
+KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "options")
+_SELECTOR = re.compile(r"ALL|KT[0-9]{0,3}")
+
+
+class ConfigError(Exception):
+    """Unusable configuration or rule selection; the message is one line naming the key."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One layer of rule selection, already validated and expanded to rule codes."""
+
+    select: frozenset[str] | None = None
+    extend_select: frozenset[str] = frozenset()
+    ignore: frozenset[str] = frozenset()
+
+    def apply(self, codes: frozenset[str]) -> frozenset[str]:
+        if self.select is not None:
+            codes = self.select
+        return (codes | self.extend_select) - self.ignore
+
+
+@dataclass
+class Settings:
+    """What to lint and with which rules. Paths are matched relative to `root` (the directory of
+    the config file, else the working directory)."""
+
+    root: Path
+    config_path: Path | None
+    rules: tuple[Rule, ...]
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    exclude: tuple[str, ...] = ()
+    _by_ignored: dict[frozenset[str], tuple[Rule, ...]] = field(default_factory=dict, repr=False)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(rule.code for rule in self.rules)
+
+    def rules_for(self, path: str | os.PathLike) -> tuple[Rule, ...]:
+        """The rule instances to run on one file, after its per-file-ignores."""
+        rel = self.relative(path)
+        ignored = frozenset().union(
+            *(codes for pattern, codes in self.per_file_ignores if glob_matches(pattern, rel))
+        )
+        if ignored not in self._by_ignored:
+            self._by_ignored[ignored] = tuple(r for r in self.rules if r.code not in ignored)
+        return self._by_ignored[ignored]
+
+    def is_excluded(self, path: str | os.PathLike) -> bool:
+        """Whether the file or folder itself matches an `exclude`/`extend-exclude` glob."""
+        rel = self.relative(path)
+        return any(glob_matches(pattern, rel) for pattern in self.exclude)
+
+    def relative(self, path: str | os.PathLike) -> str:
+        absolute = Path(os.path.abspath(path))
+        try:
+            return absolute.relative_to(self.root).as_posix()
+        except ValueError:
+            return absolute.as_posix()
+
+
+def glob_matches(pattern: str, rel: str) -> bool:
+    """Ruff-like glob matching: against the root-relative path or, for a pattern without a slash,
+    the base name; a leading `**/` also matches at the root."""
+    pattern = pattern.removeprefix("./").rstrip("/")
+    if "/" not in pattern:
+        return fnmatchcase(rel.rsplit("/", 1)[-1], pattern)
+    return fnmatchcase(rel, pattern) or (pattern.startswith("**/") and fnmatchcase(rel, pattern[3:]))
+
+
+def load_settings(
+    paths: Sequence[str | os.PathLike] = (),
+    *,
+    config: str | os.PathLike | None = None,
+    select: Sequence[str] | None = None,
+    extend_select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    registry: Sequence[type[Rule]] = ALL_RULES,
+) -> Settings:
+    """Build the settings for a run; raises ConfigError.
+
+    `config` names the TOML file to use; otherwise the nearest pyproject.toml with a
+    `[tool.kerastips]` table above the first path (or the working directory) is used.
+    `select`/`extend_select`/`ignore` are the command line's selectors (None: no --select).
+    """
+    known = tuple(sorted(registry, key=lambda rule: rule.code))
+    if config is not None:
+        config_path: Path | None = Path(os.path.abspath(config))
+        table = _read_table(config_path, required=True)
+    else:
+        config_path, table = find_config(paths[0] if paths else ".")
+    label = _shown(config_path) + ": [tool.kerastips]" if config_path else ""
+
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{label} unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
+
+    def config_key(key: str) -> str:
+        return f"{label} {key}"
+
+    cli = {"select": select, "extend-select": extend_select, "ignore": ignore}
+    codes = frozenset(rule.code for rule in known if rule.default_enabled)
+    for values, where in ((table, config_key), (cli, lambda key: f"--{key}")):
+        codes = _selection(values, where, known).apply(codes)
+
+    return Settings(
+        root=config_path.parent if config_path else Path(os.getcwd()),
+        config_path=config_path,
+        rules=_instantiate(codes, table.get("options", {}), label, known),
+        per_file_ignores=_per_file_ignores(table.get("per-file-ignores", {}), config_key, known),
+        exclude=tuple(
+            pattern
+            for key in ("exclude", "extend-exclude")
+            for pattern in _strings(table.get(key, []), config_key(key))
+        ),
+    )
+
+
+def find_config(start: str | os.PathLike) -> tuple[Path | None, dict[str, Any]]:
+    """The nearest pyproject.toml at or above `start` that has a `[tool.kerastips]` table."""
+    here = Path(os.path.abspath(start))
+    if not here.is_dir():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            table = _read_table(candidate, required=False)
+            if table is not None:
+                return candidate, table
+    return None, {}
+
+
+def _read_table(path: Path, *, required: bool) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{_shown(path)}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{_shown(path)}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{_shown(path)}: invalid TOML: {exc}") from None
+    tool = document.get("tool")
+    table = tool.get("kerastips") if isinstance(tool, dict) else None
+    if table is None and required:
+        raise ConfigError(f"{_shown(path)}: no [tool.kerastips] table")
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{_shown(path)}: [tool.kerastips] must be a table")
+    return table
+
+
+def _selection(values: Mapping[str, Any], where: Callable[[str], str], known) -> Selection:
+    def codes(key: str) -> frozenset[str]:
+        value = values.get(key)
+        return frozenset() if value is None else _codes(value, where(key), known)
+
+    return Selection(
+        select=None if values.get("select") is None else codes("select"),
+        extend_select=codes("extend-select"),
+        ignore=codes("ignore"),
+    )
+
+
+def _codes(selectors: Any, where: str, known: Sequence[type[Rule]]) -> frozenset[str]:
+    """Rule codes named by a list of exact codes, prefixes ("KT3", "KT") or "ALL"."""
+    codes: set[str] = set()
+    for selector in _strings(selectors, where):
+        wanted = selector.strip().upper()
+        matched = {
+            rule.code for rule in known if wanted == "ALL" or rule.code.startswith(wanted)
+        } if _SELECTOR.fullmatch(wanted) else set()
+        if not matched:
+            raise ConfigError(f"{where}: unknown rule selector {selector!r}")
+        codes |= matched
+    return frozenset(codes)
+
+
+def _per_file_ignores(value: Any, where: Callable[[str], str], known) -> tuple[tuple[str, frozenset[str]], ...]:
+    pairs = []
+    for pattern, selectors in _table(value, where("per-file-ignores")).items():
+        key = where(f'per-file-ignores."{pattern}"')
+        pairs.append((pattern, _codes(selectors, key, known)))
+    return tuple(pairs)
+
+
+def _instantiate(codes: frozenset[str], options: Any, label: str, known) -> tuple[Rule, ...]:
+    """The selected rules, built with their `[tool.kerastips.options.<CODE>]` tables; every
+    configured table is validated, also for rules that are not selected."""
+    by_code = {rule.code: rule for rule in known}
+    tables = _table(options, f"{label} options")
+    for code, table in tables.items():
+        if code not in by_code:
+            raise ConfigError(f"{label} options: unknown rule code {code!r}")
+        _table(table, f"{label} options.{code}")
+    built = {}
+    for code in sorted(codes | set(tables)):
+        try:
+            built[code] = by_code[code](tables.get(code))
+        except ValueError as exc:  # the rule names the option and what is wrong with it
+            raise ConfigError(f"{label} {exc}") from None
+    return tuple(built[code] for code in sorted(codes))
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table, got {value!r}")
+    return value
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would write it: relative when under the working directory."""
+    relative = os.path.relpath(path)
+    return path.as_posix() if relative.startswith("..") else relative
