@@ -66,6 +66,9 @@ _SINKS = frozenset({"print", "len", "str", "repr", "format", "isinstance", "type
 _SPLITTERS = frozenset({"KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold",
                         "RepeatedKFold", "RepeatedStratifiedKFold", "ShuffleSplit",
                         "StratifiedShuffleSplit", "TimeSeriesSplit", "LeaveOneOut"})
+_BUILTINS = frozenset({"max", "min", "sorted", "range", "enumerate", "zip", "list", "tuple",
+                       "reversed", "iter", "print", "len", "str", "repr", "format", "isinstance",
+                       "type", "id", "sum", "round", "float", "int", "abs"})
 _DATA_MODULES = ("numpy.", "tensorflow.", "keras.", "pandas.", "scipy.", "sklearn.preprocessing.",
                  "jax.numpy.", "torch.")
 _LOADED_MODELS = frozenset({"keras.models.load_model", "keras.saving.load_model",
@@ -386,6 +389,8 @@ class Extractor:
         bare = self.bare(name)
         if bare is not None:
             return Ref(bare)
+        if name in _BUILTINS:
+            return Ref(name)
         origin = name_origin(name)
         return Data(origin) if origin else UNKNOWN
 
@@ -509,12 +514,15 @@ class Extractor:
         return UNKNOWN
 
     def eval_compare(self, expr: cst.Comparison, scope: Scope) -> Value:
-        operands = [self.eval(expr.left, scope)] + [self.eval(c.comparator, scope) for c in expr.comparisons]
+        nodes = [expr.left] + [c.comparator for c in expr.comparisons]
+        operands = [self.eval(node, scope) for node in nodes]
         scores = [v for v in operands if isinstance(v, Score)]
-        if scores and any(not isinstance(v, Const) for v in operands if not isinstance(v, Score)):
+        # A score compared with a variable (the best so far, another model's score) selects;
+        # a score compared with a literal threshold only reports.
+        if scores and any(not isinstance(v, Score) and not _is_literal(n) for v, n in zip(operands, nodes)):
             for score in scores:
-                score.source.selected = True  # a score compared with another model's
-        return UNKNOWN
+                score.source.selected = True
+        return scores[0] if scores else UNKNOWN
 
     def eval_boolean(self, expr: cst.BooleanOperation, scope: Scope) -> Value:
         return merge(self.eval(expr.left, scope), self.eval(expr.right, scope))
@@ -1070,6 +1078,12 @@ def _fold(left, op: cst.CSTNode, right) -> Value:
     except (ArithmeticError, ValueError):
         pass
     return UNKNOWN
+
+
+def _is_literal(node: cst.CSTNode) -> bool:
+    if isinstance(node, cst.UnaryOperation):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float, cst.SimpleString))
 
 
 def _dotted(node: cst.CSTNode) -> str:

@@ -120,7 +120,7 @@ class LayerNode(Value):
 
     @property
     def short(self) -> str:
-        return self.kind.rsplit(".", 1)[-1]
+        return self.kind.rsplit(".", 1)[-1].replace("op:", "")
 
     @property
     def is_keras_layer(self) -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from kerastips.rules.base import Rule
+from kerastips.rules.data import MissingValidation, TestSetTuning
 from kerastips.rules.structure import BatchNormAfterActivation
 
-ALL_RULES: tuple[type[Rule], ...] = (BatchNormAfterActivation,)
+ALL_RULES: tuple[type[Rule], ...] = (BatchNormAfterActivation, MissingValidation, TestSetTuning)
 
 
 def rule_by_code(code: str) -> type[Rule] | None:
