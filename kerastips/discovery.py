@@ -1,0 +1,134 @@
+"""Expand the command line's PATHS into the Python files to lint.
+
+Folders are walked; what is never user code (VCS folders, caches, virtualenvs, build output), the
+`exclude` globs and git-ignored paths are skipped on the way. A path named on the command line is
+always linted, unless `force_exclude` is set and an exclusion covers it (Ruff's --force-exclude,
+for pre-commit, which passes file names explicitly).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from kerastips.config import Settings
+from kerastips.diagnostic import FileError
+
+SOURCE_SUFFIXES = (".py",)
+SKIPPED_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".bzr", "__pycache__", ".kerastips_cache",
+        ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", ".eggs",
+        ".venv", "venv", ".tox", ".nox", "__pypackages__", "node_modules", "site-packages",
+        "build", "dist",
+    }
+)
+
+
+def discover(
+    paths: Sequence[str | os.PathLike], settings: Settings, *, force_exclude: bool = False
+) -> tuple[list[Path], list[FileError]]:
+    """The files to lint, sorted and without duplicates, and a FileError per unusable path.
+
+    Each file keeps the spelling of the path it was found under, so `str(path)` is what to show.
+    """
+    found: dict[str, Path] = {}  # real path -> first spelling, so links and repeats lint once
+    errors: list[FileError] = []
+    walker = _Walker(settings, errors)
+    for given in paths or (".",):
+        path = Path(given)
+        if not path.exists():
+            errors.append(FileError(str(path), "no such file or directory"))
+        elif force_exclude and _excluded_with_parents(path, settings):
+            continue
+        else:
+            for file in walker.walk(path) if path.is_dir() else (path,):
+                found.setdefault(os.path.realpath(file), file)
+    return sorted(found.values(), key=str), errors
+
+
+def _excluded_with_parents(path: Path, settings: Settings) -> bool:
+    """Whether an explicitly named path, or a folder it lies in below the project root, is
+    excluded."""
+    absolute = Path(os.path.abspath(path))
+    inside = [absolute, *absolute.parents]
+    if absolute.is_relative_to(settings.root):
+        inside = inside[: len(absolute.relative_to(settings.root).parts)]
+    else:
+        inside = inside[:1]
+    return any(
+        settings.is_excluded(p) or (p.is_dir() and p.name in SKIPPED_DIRS) for p in inside
+    )
+
+
+class _Walker:
+    def __init__(self, settings: Settings, errors: list[FileError]) -> None:
+        self.settings = settings
+        self.errors = errors
+        self.git = _GitIgnored()
+
+    def walk(self, root: Path) -> Iterator[Path]:
+        """Source files below `root`, following links to folders but entering each folder once."""
+        seen: set[str] = set()
+        stack = [(root, Path(os.path.abspath(root)), self.git.repository_of(os.path.abspath(root)))]
+        while stack:
+            shown, absolute, repo = stack.pop()
+            real = os.path.realpath(absolute)
+            if real in seen:  # a link loop or a second link to the same folder
+                continue
+            seen.add(real)
+            if (absolute / ".git").exists():
+                repo = str(absolute)
+            try:
+                entries = sorted(os.scandir(absolute), key=lambda entry: entry.name)
+            except OSError as exc:
+                self.errors.append(FileError(str(shown), f"cannot read folder: {exc.strerror or exc}"))
+                continue
+            for entry in entries:
+                path = absolute / entry.name
+                if self.settings.is_excluded(path) or self.git.ignored(repo, path):
+                    continue
+                if entry.is_dir():
+                    if entry.name not in SKIPPED_DIRS and not (path / "pyvenv.cfg").exists():
+                        stack.append((shown / entry.name, path, repo))
+                elif entry.name.endswith(SOURCE_SUFFIXES) and entry.is_file():
+                    yield shown / entry.name
+
+
+class _GitIgnored:
+    """The paths git ignores, asked once per repository; empty when git is missing or fails."""
+
+    def __init__(self) -> None:
+        self._by_repo: dict[str, frozenset[str]] = {}
+
+    @staticmethod
+    def repository_of(folder: str) -> str | None:
+        for candidate in (folder, *map(str, Path(folder).parents)):
+            if os.path.exists(os.path.join(candidate, ".git")):
+                return candidate
+        return None
+
+    def ignored(self, repo: str | None, path: Path) -> bool:
+        if repo is None:
+            return False
+        if repo not in self._by_repo:
+            self._by_repo[repo] = _list_ignored(repo)
+        return str(path) in self._by_repo[repo]
+
+
+def _list_ignored(repo: str) -> frozenset[str]:
+    """Untracked ignored files and folders (a folder listed once, not its contents)."""
+    command = ["git", "-C", repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"]
+    # GIT_DIR and friends (set inside git hooks) would point git at another repository
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    try:
+        listing = subprocess.run(
+            command, stdin=subprocess.DEVNULL, capture_output=True, check=True, timeout=60, env=env
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    return frozenset(
+        os.path.join(repo, os.fsdecode(name).rstrip("/")) for name in listing.split(b"\0") if name
+    )
