@@ -371,3 +371,18 @@ def data_origin(value: Value | None) -> str:
 def is_layer_kind(node: LayerNode, group: frozenset) -> bool:
     return node.is_keras_layer and node.short in group
 
+
+
+def model_nodes(model: ModelValue) -> list:
+    """Every layer of a model, including those inside custom layer classes of the file."""
+    found: list = []
+    stack, seen = list(model.nodes) + (list(model.cls.nodes) if model.cls else []), set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        found.append(node)
+        if node.cls is not None:
+            stack.extend(node.cls.nodes)
+    return found

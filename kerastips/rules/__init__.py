@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from kerastips.rules.base import Rule
 from kerastips.rules.data import MissingValidation, TestSetTuning
+from kerastips.rules.optimizer import MissingWarmup
 from kerastips.rules.structure import BatchNormAfterActivation
 
-ALL_RULES: tuple[type[Rule], ...] = (BatchNormAfterActivation, MissingValidation, TestSetTuning)
+ALL_RULES: tuple[type[Rule], ...] = (
+    BatchNormAfterActivation,
+    MissingValidation,
+    TestSetTuning,
+    MissingWarmup,
+)
 
 
 def rule_by_code(code: str) -> type[Rule] | None:

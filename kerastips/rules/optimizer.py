@@ -1,0 +1,305 @@
+"""Optimizer and learning-rate rules (KT4xx)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from kerastips.ir.model import (
+    CallbackValue,
+    CompileCall,
+    Const,
+    Data,
+    KerasFile,
+    OptimizerValue,
+    ScheduleValue,
+    Seq,
+    Value,
+    model_nodes,
+)
+from kerastips.ir.names import ADAPTIVE_OPTIMIZERS, ATTENTION_LAYERS, STRING_OPTIMIZERS, TRANSFORMER_BLOCKS
+from kerastips.rules.base import Finding, Invalid, Option, Rule
+
+
+def resolve_optimizer(compile_call: CompileCall):
+    """(optimizer class short name, learning-rate value or None, report node, statement) of a
+    compile call, or None when the optimizer cannot be told."""
+    optimizer = compile_call.optimizer
+    if isinstance(optimizer, Const) and isinstance(optimizer.value, str):
+        name = STRING_OPTIMIZERS.get(optimizer.value.lower())
+        if name is None:
+            return None
+        return name, None, compile_call.node, compile_call.context.statement
+    if isinstance(optimizer, OptimizerValue):
+        rate = optimizer.args.value("learning_rate", 0) or optimizer.args.value("lr")
+        return optimizer.short, rate, optimizer.call, optimizer.statement
+    return None
+
+
+def has_warmup(rate: Value | None) -> bool | None:
+    """Whether a learning rate warms up: False for a constant, None when it cannot be told."""
+    if rate is None or (isinstance(rate, Const) and isinstance(rate.value, (int, float))):
+        return False
+    if isinstance(rate, ScheduleValue):
+        return rate.warmup
+    return None
+
+
+def is_transformer(node) -> bool:
+    if node.is_keras_layer:
+        return node.short in ATTENTION_LAYERS
+    return node.kind.startswith(("keras_nlp.", "keras_hub.")) and node.short in TRANSFORMER_BLOCKS
+
+
+class MissingWarmup(Rule):
+    """## What it does
+    Checks for warmup-sensitive training set-ups that start at the full learning rate:
+
+    - a model with attention or Transformer layers (`MultiHeadAttention`, keras_hub/keras_nlp
+      Transformer encoders and decoders, also inside custom layers of the file) trained with an
+      adaptive optimizer (Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Lion, ...);
+    - a batch size of at least `batch-size-threshold` (fit's `batch_size` or the training
+      dataset's `.batch(n)`), with any optimizer.
+
+    Warmup is present when the learning rate is a schedule that warms up
+    (`CosineDecay(..., warmup_steps>0)`, a schedule class whose name or body says warmup, a
+    piecewise schedule that rises first) or a learning-rate callback sets it. When the learning
+    rate comes from code the linter cannot read, it stays silent.
+
+    ## Why is this bad?
+    Early in training, the adaptive optimizers' second-moment estimates rest on a handful of
+    gradients, and attention logits are unstable: a full learning rate then can push the model into
+    a bad region it never leaves. With very large batches, the linear scaling rule only holds after
+    a warmup phase (Goyal et al., 2017). Ramping the learning rate up over the first steps fixes
+    both.
+
+    ## Example
+    ```python
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    ```
+
+    ## Use instead
+    ```python
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0, decay_steps=10_000, warmup_target=1e-3, warmup_steps=500
+    )
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy")
+    ```
+
+    ## Options
+    - `batch-size-threshold`
+
+    ## References
+    - Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour" (2017)
+    - Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond" (2020)
+    - [Keras: CosineDecay](https://keras.io/api/optimizers/learning_rate_schedules/cosine_decay/)
+    """
+
+    code = "KT401"
+    name = "missing-warmup"
+    summary = "Transformer or large-batch training without learning-rate warmup"
+    options = {
+        "batch-size-threshold": Option(1024, "Batch sizes from this size on need warmup."),
+    }
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        threshold = self.config["batch-size-threshold"]
+        for compile_call in kfile.compiles:
+            resolved = resolve_optimizer(compile_call)
+            if resolved is None:
+                continue
+            optimizer, rate, node, statement = resolved
+            if has_warmup(rate) is not False:
+                continue
+            fits = kfile.fits_of(compile_call.model)
+            if any(_sets_learning_rate(fit.args.value("callbacks", 5)) for fit in fits):
+                continue
+            reasons = []
+            if optimizer in ADAPTIVE_OPTIMIZERS and any(map(is_transformer, model_nodes(compile_call.model))):
+                reasons.append(f"an attention model trained with {optimizer}")
+            batch = max((b for b in map(_batch_size, fits) if b is not None), default=None)
+            if batch is not None and batch >= threshold:
+                reasons.append(f"batch size {batch}")
+            if reasons:
+                yield Finding(
+                    node,
+                    f"{' and '.join(reasons)} starts at the full learning rate; warm it up, e.g. "
+                    "keras.optimizers.schedules.CosineDecay(..., warmup_steps=...)",
+                    statement,
+                )
+
+    VALID = (
+        # Warmup through CosineDecay(warmup_steps=...)
+        """
+import keras
+from keras import layers
+inputs = keras.Input(shape=(64, 32))
+x = layers.MultiHeadAttention(num_heads=4, key_dim=8)(inputs, inputs)
+outputs = layers.Dense(2, activation="softmax")(layers.GlobalAveragePooling1D()(x))
+model = keras.Model(inputs, outputs)
+schedule = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=10000, warmup_target=1e-3, warmup_steps=500)
+model.compile(optimizer=keras.optimizers.AdamW(learning_rate=schedule), loss="sparse_categorical_crossentropy")
+""",
+        # A custom schedule that says warmup
+        """
+import tensorflow as tf
+class WarmupThenDecay(tf.keras.optimizers.schedules.LearningRateSchedule):
+    def __init__(self, peak, warmup_steps):
+        self.peak, self.warmup_steps = peak, warmup_steps
+    def __call__(self, step):
+        return self.peak * tf.minimum(1.0, step / self.warmup_steps)
+inputs = tf.keras.Input(shape=(16, 8))
+x = tf.keras.layers.MultiHeadAttention(2, 4)(inputs, inputs)
+model = tf.keras.Model(inputs, x)
+model.compile(optimizer=tf.keras.optimizers.Adam(WarmupThenDecay(1e-3, 1000)), loss="mse")
+""",
+        # No attention, ordinary batch size
+        """
+from tensorflow import keras
+model = keras.Sequential([keras.layers.Dense(64, activation="relu"), keras.layers.Dense(1)])
+model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+model.fit(x_train, y_train, batch_size=256, epochs=10, validation_split=0.1)
+""",
+        # Attention trained with plain SGD: the adaptive-optimizer case does not apply
+        """
+from tensorflow import keras
+inputs = keras.Input(shape=(10, 16))
+x = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(inputs, inputs)
+model = keras.Model(inputs, x)
+model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss="mse")
+""",
+        # The learning rate comes from code the linter cannot read
+        """
+from tensorflow import keras
+from official.nlp import optimization
+inputs = keras.Input(shape=(10, 16))
+x = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(inputs, inputs)
+model = keras.Model(inputs, x)
+lr = get_learning_rate_schedule(config)
+model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
+""",
+        # A learning-rate scheduler callback sets the rate per epoch
+        """
+import tensorflow as tf
+inputs = tf.keras.Input(shape=(10, 16))
+x = tf.keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(inputs, inputs)
+model = tf.keras.Model(inputs, x)
+model.compile(optimizer="adam", loss="mse")
+model.fit(x_train, y_train, validation_split=0.1,
+          callbacks=[tf.keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr * min(1, (epoch + 1) / 5))])
+""",
+        # A large batch with a rising piecewise schedule (a step warmup)
+        """
+import keras
+lr = keras.optimizers.schedules.PiecewiseConstantDecay([500, 20000], [0.01, 0.1, 0.01])
+model = keras.Sequential([keras.layers.Dense(10)])
+model.compile(optimizer=keras.optimizers.SGD(lr, momentum=0.9), loss="mse")
+model.fit(x_train, y_train, batch_size=4096, validation_split=0.1)
+""",
+        # Evaluating with a large batch is not training with one
+        """
+import keras
+model = keras.Sequential([keras.layers.Dense(10)])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(x_train, y_train, batch_size=64, validation_split=0.1)
+model.evaluate(x_test, y_test, batch_size=4096)
+""",
+    )
+    INVALID = (
+        Invalid(  # functional Transformer block, Adam object
+            """
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(128,), dtype="int32")
+x = layers.Embedding(20000, 64)(inputs)
+attn = layers.MultiHeadAttention(num_heads=4, key_dim=16)(x, x)
+x = layers.LayerNormalization()(x + attn)
+outputs = layers.Dense(2, activation="softmax")(layers.GlobalAveragePooling1D()(x))
+model = keras.Model(inputs, outputs)
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+              loss="sparse_categorical_crossentropy")
+""",
+            (11,),
+        ),
+        Invalid(  # attention inside a custom layer class, string optimizer
+            """
+import tensorflow as tf
+from tensorflow.keras import layers
+
+class TransformerBlock(layers.Layer):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.att = layers.MultiHeadAttention(num_heads=heads, key_dim=dim)
+        self.ffn = tf.keras.Sequential([layers.Dense(dim, activation="relu"), layers.Dense(dim)])
+    def call(self, x):
+        return self.ffn(self.att(x, x))
+
+model = tf.keras.Sequential([layers.Embedding(1000, 32), TransformerBlock(32, 2),
+                             layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer="adam", loss="binary_crossentropy",
+              metrics=["accuracy"])
+""",
+            (15,),
+        ),
+        Invalid(  # large batch through fit(batch_size=...), constant propagated, SGD
+            """
+from tensorflow import keras
+BATCH_SIZE = 2048
+opt = keras.optimizers.SGD(learning_rate=0.8, momentum=0.9)
+model = keras.Sequential([keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
+model.compile(optimizer=opt, loss="mse")
+model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=10, validation_split=0.1)
+""",
+            (4,),
+        ),
+        Invalid(  # large batch through the tf.data pipeline, a model built by a helper
+            """
+import tensorflow as tf
+
+def build():
+    model = tf.keras.Sequential([tf.keras.layers.Dense(10)])
+    model.compile(optimizer=tf.keras.optimizers.RMSprop(1e-3), loss="mse")
+    return model
+
+train_ds = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(10000).batch(4096)
+model = build()
+model.fit(train_ds, validation_data=val_ds, epochs=5)
+""",
+            (6,),
+        ),
+        Invalid(  # a subclassed model with attention; a schedule that never warms up
+            """
+import keras
+
+class Encoder(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.mha = keras.layers.MultiHeadAttention(num_heads=8, key_dim=64)
+        self.out = keras.layers.Dense(10)
+    def call(self, x):
+        return self.out(self.mha(x, x))
+
+lr = keras.optimizers.schedules.ExponentialDecay(1e-3, decay_steps=1000, decay_rate=0.9)
+model = Encoder()
+model.compile(optimizer=keras.optimizers.AdamW(lr), loss="mse")
+""",
+            (14,),
+        ),
+    )
+
+
+def _sets_learning_rate(callbacks: Value | None) -> bool:
+    """A learning-rate callback, or callbacks the linter cannot see: either may warm up."""
+    if callbacks is None or (isinstance(callbacks, Const) and callbacks.value is None):
+        return False
+    if not isinstance(callbacks, Seq):
+        return True
+    return any(not isinstance(cb, CallbackValue) or cb.touches_lr for cb in callbacks.items)
+
+
+def _batch_size(fit) -> int | None:
+    given = fit.args.value("batch_size", 2)
+    if isinstance(given, Const) and isinstance(given.value, int) and not isinstance(given.value, bool):
+        return given.value
+    x = fit.args.value("x", 0)
+    return x.batch if isinstance(x, Data) else None
