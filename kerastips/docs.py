@@ -1,0 +1,99 @@
+"""Rule documentation pages, rendered from the rule classes into rules/<CODE>-<name>.md.
+
+`python -m kerastips.docs` rewrites the folder (and removes pages of rules that no longer
+exist); `python -m kerastips.docs --check` only reports drift. `kerastips rule CODE` prints the
+same text.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import click
+
+from kerastips.rules import ALL_RULES
+from kerastips.rules.base import Rule
+
+DOCS_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+
+def page_name(rule: type[Rule]) -> str:
+    return f"{rule.code}-{rule.name}.md"
+
+
+def render(rule: type[Rule]) -> str:
+    """A rule's page: title, metadata, options table, then the class docstring."""
+    default = "enabled" if rule.default_enabled else f"disabled (enable with `--extend-select {rule.code}`)"
+    parts = [
+        f"# {rule.code} {rule.name}\n",
+        f"{rule.summary}\n",
+        f"- Severity: {rule.severity.value}\n- Default: {default}\n- Fix: {_fix(rule)}\n",
+    ]
+    if rule.options:
+        rows = "".join(
+            f"| `{key}` | `{json.dumps(option.default)}` | {option.description.replace('|', '/')} |\n"
+            for key, option in rule.options.items()
+        )
+        parts.append(
+            f"## Configuration\n\nSet in `[tool.kerastips.options.{rule.code}]`.\n\n"
+            f"| Option | Default | Description |\n| --- | --- | --- |\n{rows}"
+        )
+    parts.append(rule.doc() + "\n")
+    return "\n".join(parts)
+
+
+def _fix(rule: type[Rule]) -> str:
+    applicability = getattr(rule, "fix_applicability", None)  # set only by rules that have a fix
+    if applicability is None:
+        return "not available"
+    return f"available ({getattr(applicability, 'value', applicability)})"
+
+
+def pages(rules: Sequence[type[Rule]] = ALL_RULES) -> dict[str, str]:
+    """File name -> text, one page per rule."""
+    return {page_name(rule): render(rule) for rule in rules}
+
+
+def drift(folder: Path = DOCS_DIR, rules: Sequence[type[Rule]] = ALL_RULES) -> list[str]:
+    """What differs between the folder and the rule classes, one line per page; empty when none."""
+    expected = pages(rules)
+    present = {path.name for path in folder.iterdir() if path.is_file()} if folder.is_dir() else set()
+    problems = [f"{name}: missing" for name in sorted(set(expected) - present)]
+    problems += [
+        f"{name}: out of date"
+        for name in sorted(set(expected) & present)
+        if (folder / name).read_text(encoding="utf-8") != expected[name]
+    ]
+    problems += [f"{name}: no such rule (stale page)" for name in sorted(present - set(expected))]
+    return problems
+
+
+def write(folder: Path = DOCS_DIR, rules: Sequence[type[Rule]] = ALL_RULES) -> None:
+    """Make the folder hold exactly one up-to-date page per rule."""
+    folder.mkdir(parents=True, exist_ok=True)
+    expected = pages(rules)
+    for path in folder.iterdir():
+        if path.is_file() and path.name not in expected:
+            path.unlink()
+    for name, text in expected.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+@click.command()
+@click.option("--check", is_flag=True, help="Report drift and exit 1 instead of writing.")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=DOCS_DIR)
+def main(check: bool, folder: Path) -> None:
+    """Regenerate the rule documentation pages in FOLDER (default: the repository's rules/)."""
+    if not check:
+        write(folder)
+        return
+    problems = drift(folder)
+    for problem in problems:
+        click.echo(f"{folder}/{problem}", err=True)
+    raise SystemExit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
