@@ -51,8 +51,8 @@ INLINE_BUDGET = 20_000  # statements executed inside inlined calls, per file
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _ORIGIN_WORDS = (
     (TEST, re.compile(r"[xy]?(?:test|tst|testing)(?:set|data|ds)?s?")),
-    (VALIDATION, re.compile(r"[xy]?(?:val|valid|validation|dev)(?:set|data|ds)?s?")),
-    (TRAIN, re.compile(r"[xy]?(?:train|training|trn)(?:set|data|ds)?s?")),
+    (VALIDATION, re.compile(r"[xy]?(?:val|valid|validation|dev|va)(?:set|data|ds)?s?")),
+    (TRAIN, re.compile(r"[xy]?(?:train|training|trn|tr)(?:set|data|ds)?s?")),
 )
 _DATA_METHODS = frozenset(
     {"reshape", "astype", "batch", "unbatch", "padded_batch", "shuffle", "map", "prefetch",
@@ -345,8 +345,8 @@ class Extractor:
                     item = value.items[i]
                 elif isinstance(value, Seq) and value.repeated and value.items:
                     item = value.items[0]
-                elif isinstance(value, Data):
-                    item = value
+                elif isinstance(value, (Data, Score)):
+                    item = value  # x, y = test_data; loss, acc = model.evaluate(...)
                 else:
                     item = UNKNOWN
                 self.bind(element.value, item, scope)
@@ -726,7 +726,7 @@ class Extractor:
             for score in contains(receiver, Score) + [s for v, _ in args.positional for s in contains(v, Score)]:
                 score.source.selected = True
             return UNKNOWN
-        if isinstance(receiver, Data):
+        if isinstance(receiver, Data) and not any(contains(v, Data, 1) for v, _ in args.positional):
             return receiver.derived()
         if isinstance(receiver, Score):
             return receiver
@@ -750,7 +750,7 @@ class Extractor:
             return scores[0]
         data = [d for v in values for d in contains(v, Data, 1)]
         if data and (name is None or name.startswith(_DATA_MODULES)):
-            return Data(merge_origins(data), data[0].kind)
+            return Data(merge_origins(data), data[0].kind, fold=all(d.fold for d in data))
         tensors = [t for v in values for t in contains(v, Tensor, 2)]
         if tensors:
             return self.apply_op(call, tensors)
