@@ -1,0 +1,365 @@
+"""The command line end to end: real files on disk, real rules, exact output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from kerastips import __version__
+from kerastips.cli import cli
+from kerastips.docs import DOCS_DIR, page_name
+from kerastips.rules import ALL_RULES, rule_by_code
+
+MODEL = """\
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Dense(64, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dense(10, activation="softmax"),
+])
+"""
+MESSAGE = (
+    "BatchNormalization applied after the 'relu' activation of Dense; normalize the linear output "
+    "instead: Dense -> BatchNormalization -> Activation('relu')"
+)
+FINDING = f"model.py:6:5: KT101 {MESSAGE}"
+CLEAN = MODEL.replace('layers.Dense(64, activation="relu"),', "layers.Dense(64),")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(project, name: str, text: str | bytes) -> None:
+    path = project / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text if isinstance(text, bytes) else textwrap.dedent(text).encode())
+
+
+def lint(*args: str):
+    return CliRunner().invoke(cli, ["lint", *args])
+
+
+def test_finding_concise_and_exit_1(project):
+    write(project, "model.py", MODEL)
+    result = lint("model.py")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, f"{FINDING}\nFound 1 error.\n", "")
+
+
+def test_clean_file_exit_0(project):
+    write(project, "model.py", CLEAN)
+    result = lint("model.py")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "All checks passed!\n", "")
+
+
+def test_default_path_is_the_current_folder(project):
+    write(project, "model.py", MODEL)
+    write(project, "sub/clean.py", CLEAN)
+    assert lint().stdout == f"{FINDING}\nFound 1 error.\n"
+
+
+def test_exit_zero(project):
+    write(project, "model.py", MODEL)
+    result = lint("--exit-zero", "model.py")
+    assert (result.exit_code, result.stdout) == (0, f"{FINDING}\nFound 1 error.\n")
+
+
+@pytest.mark.parametrize(
+    ("where", "suppressed"),
+    [
+        ("    layers.BatchNormalization(),", True),  # the finding's own line
+        ("model = keras.Sequential([", True),  # first line of the statement
+        ("])", True),  # last line of the statement
+        ("from tensorflow import keras", False),  # another statement
+    ],
+)
+def test_noqa_on_any_line_of_the_statement(project, where, suppressed):
+    write(project, "model.py", MODEL.replace(where + "\n", where + "  # noqa: KT101\n"))
+    assert lint("model.py").exit_code == (0 if suppressed else 1)
+
+
+@pytest.mark.parametrize(
+    "comment",
+    ["# noqa", "# noqa: KT401", "# kerastips: noqa: KT401"],
+)
+def test_bare_noqa_and_other_codes_do_not_suppress(project, comment):
+    line = "    layers.BatchNormalization(),"
+    write(project, "model.py", MODEL.replace(line, f"{line}  {comment}"))
+    assert lint("model.py").stdout == f"{FINDING}\nFound 1 error.\n"
+
+
+def test_file_level_noqa(project):
+    write(project, "model.py", "# kerastips: noqa: KT101\n" + MODEL)
+    assert lint("model.py").stdout == "All checks passed!\n"
+
+
+@pytest.mark.parametrize(
+    ("flags", "found"),
+    [
+        (["--select", "KT3"], False),
+        (["--select", "KT401,KT3"], False),
+        (["--select", "KT1"], True),
+        (["--select", "KT"], True),
+        (["--select", "ALL"], True),
+        (["--select", "KT3", "--extend-select", "KT101"], True),
+        (["--ignore", "KT1"], False),
+        (["--select", "ALL", "--ignore", "KT101"], False),
+        (["--select", "KT3", "--select", "KT101"], True),
+    ],
+)
+def test_select_and_ignore_by_code_prefix_and_all(project, flags, found):
+    write(project, "model.py", MODEL)
+    assert lint(*flags, "model.py").exit_code == (1 if found else 0)
+
+
+def test_command_line_select_overrides_the_configured_ignore(project):
+    write(project, "model.py", MODEL)
+    write(project, "pyproject.toml", '[tool.kerastips]\nignore = ["KT101"]\n')
+    assert lint("model.py").exit_code == 0
+    assert lint("--select", "KT101", "model.py").exit_code == 1
+
+
+def test_per_file_ignores(project):
+    write(project, "model.py", MODEL)
+    write(project, "experiments/model.py", MODEL)
+    write(
+        project,
+        "pyproject.toml",
+        """\
+        [tool.kerastips.per-file-ignores]
+        "experiments/*" = ["KT1"]
+        """,
+    )
+    assert lint(".").stdout == f"{FINDING}\nFound 1 error.\n"
+
+
+def test_unreadable_files_give_one_line_each_and_the_others_are_still_linted(project):
+    write(project, "a_syntax.py", "import keras\ndef broken(:\n")
+    write(project, "b_latin1.py", b"import keras\nname = '\xe9t\xe9'\n")
+    write(project, "c_binary.py", b"keras\x00\x01\x02")
+    write(project, "model.py", MODEL)
+    result = lint(".", "missing.py")
+    assert result.exit_code == 2
+    assert result.stdout == f"{FINDING}\nFound 1 error; 4 files could not be linted.\n"
+    errors = result.stderr.splitlines()
+    assert [line.split(": error: ")[0] for line in errors] == [
+        "a_syntax.py", "b_latin1.py", "c_binary.py", "missing.py"
+    ]
+    assert errors[0].startswith("a_syntax.py: error: syntax error at line 2")
+    assert errors[1].startswith("b_latin1.py: error: cannot decode as utf-8")
+    assert errors[2].startswith("c_binary.py: error: binary file")
+    assert errors[3] == "missing.py: error: no such file or directory"
+
+
+def test_file_errors_exit_2_even_with_exit_zero(project):
+    result = lint("--exit-zero", "missing.py")
+    assert (result.exit_code, result.stdout) == (2, "Found 0 errors; 1 file could not be linted.\n")
+
+
+def test_config_error_is_one_line_and_exit_2(project):
+    write(project, "model.py", MODEL)
+    write(project, "pyproject.toml", '[tool.kerastips]\nselect = ["KT999"]\n')
+    result = lint("model.py")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        "error: pyproject.toml: [tool.kerastips] select: unknown rule selector 'KT999'\n",
+    )
+
+
+def test_unknown_selector_on_the_command_line(project):
+    result = lint("--ignore", "KT1,F401", ".")
+    assert (result.exit_code, result.stderr) == (2, "error: --ignore: unknown rule selector 'F401'\n")
+
+
+def test_usage_error_exit_2(project):
+    result = lint("--output-format", "xml", ".")
+    assert result.exit_code == 2
+    assert "Invalid value for '--output-format'" in result.stderr
+
+
+def test_explicit_config_file(project):
+    write(project, "model.py", MODEL)
+    write(project, "ci/kerastips.toml", '[tool.kerastips]\nselect = ["KT3"]\n')
+    assert lint("--config", "ci/kerastips.toml", "model.py").exit_code == 0
+
+
+def test_option_from_config_reaches_the_rule(project):
+    write(
+        project,
+        "train.py",
+        """\
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        model = keras.Sequential([layers.Dense(10)])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+        model.fit(x_train, y_train, batch_size=512, epochs=5, validation_split=0.2)
+        """,
+    )
+    assert lint("train.py").exit_code == 0
+    write(project, "pyproject.toml", "[tool.kerastips.options.KT401]\nbatch-size-threshold = 512\n")
+    assert lint("train.py").stdout.startswith("train.py:5:25: KT401 batch size 512 ")
+
+
+def test_bad_option_value_in_config(project):
+    write(project, "pyproject.toml", "[tool.kerastips.options.KT401]\nbatch-size-threshold = 'big'\n")
+    result = lint(".")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: pyproject.toml: [tool.kerastips] options.KT401.batch-size-threshold: expected int, got 'big'\n",
+    )
+
+
+def test_json_round_trip(project):
+    write(project, "model.py", MODEL)
+    result = lint("--output-format", "json", "model.py", "gone.py")
+    assert result.exit_code == 2
+    assert result.stderr == "gone.py: error: no such file or directory\n"
+    assert json.loads(result.stdout) == [
+        {
+            "code": "E902",
+            "name": "file-error",
+            "message": "no such file or directory",
+            "severity": "error",
+            "path": "gone.py",
+            "location": {"row": 1, "column": 1},
+            "end_location": {"row": 1, "column": 1},
+            "fix": {"available": False},
+        },
+        {
+            "code": "KT101",
+            "name": "batchnorm-after-activation",
+            "message": MESSAGE,
+            "severity": "warning",
+            "path": "model.py",
+            "location": {"row": 6, "column": 5},
+            "end_location": {"row": 6, "column": 32},
+            "fix": {"available": False},
+        },
+    ]
+
+
+def test_full_format(project):
+    write(project, "model.py", MODEL)
+    assert lint("--output-format", "full", "model.py").stdout == (
+        f"{FINDING}\n"
+        "  |\n"
+        "4 | model = keras.Sequential([\n"
+        '5 |     layers.Dense(64, activation="relu"),\n'
+        "6 |     layers.BatchNormalization(),\n"
+        "  |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^ KT101\n"
+        '7 |     layers.Dense(10, activation="softmax"),\n'
+        "8 | ])\n"
+        "  |\n"
+        "\n"
+        "Found 1 error.\n"
+    )
+
+
+def test_statistics(project):
+    write(project, "model.py", MODEL)
+    write(project, "other/model.py", MODEL)
+    result = lint("--statistics", ".")
+    assert (result.exit_code, result.stdout) == (1, "2\tKT101\tbatchnorm-after-activation\nFound 2 errors.\n")
+
+
+def test_output_file(project):
+    write(project, "model.py", MODEL)
+    result = lint("-o", "report.txt", "model.py")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert (project / "report.txt").read_text() == f"{FINDING}\nFound 1 error.\n"
+    result = lint("-o", "no/such/folder/report.txt", "model.py")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no/such/folder/report.txt: cannot write:")
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_gitignored_files_are_skipped_unless_named(project):
+    write(project, "model.py", MODEL)
+    write(project, "scratch/model.py", MODEL)
+    write(project, ".gitignore", "scratch/\n")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    subprocess.run(["git", "init", "-q"], check=True, env=env)
+    assert lint(".").stdout == f"{FINDING}\nFound 1 error.\n"
+    assert lint("scratch/model.py").exit_code == 1
+
+
+def test_force_exclude(project):
+    write(project, "generated/model.py", MODEL)
+    write(project, "pyproject.toml", '[tool.kerastips]\nexclude = ["generated"]\n')
+    assert lint(".").stdout == "All checks passed!\n"
+    assert lint("generated/model.py").exit_code == 1
+    assert lint("--force-exclude", "generated/model.py").stdout == "All checks passed!\n"
+
+
+def test_rule_prints_the_rule_page():
+    for rule in ALL_RULES:
+        result = CliRunner().invoke(cli, ["rule", rule.code.lower()])
+        assert result.exit_code == 0
+        assert result.stdout == (DOCS_DIR / page_name(rule)).read_text(encoding="utf-8")
+
+
+def test_unknown_rule():
+    result = CliRunner().invoke(cli, ["rule", "KT999"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: unknown rule code 'KT999' (`kerastips rules` lists them)\n",
+    )
+
+
+def test_rules_lists_every_rule_one_per_line():
+    lines = CliRunner().invoke(cli, ["rules"]).stdout.splitlines()
+    assert [line.split()[0] for line in lines] == [rule.code for rule in ALL_RULES]
+    kt101 = rule_by_code("KT101")
+    width = max(len(rule.name) for rule in ALL_RULES)
+    assert lines[0] == f"KT101 {'batchnorm-after-activation':<{width}}  warning  {kt101.summary}"
+
+
+def test_version():
+    result = CliRunner().invoke(cli, ["--version"])
+    assert (result.exit_code, result.stdout) == (0, f"kerastips, version {__version__}\n")
+
+
+def run_module(*args: str, cwd) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "kerastips", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+
+def test_console_entry_point_end_to_end_without_traceback(project):
+    write(project, "model.py", MODEL)
+    found = run_module("lint", "model.py", cwd=project)
+    assert (found.returncode, found.stdout, found.stderr) == (1, f"{FINDING}\nFound 1 error.\n", "")
+    write(project, "pyproject.toml", "[tool.kerastips\n")
+    broken = run_module("lint", "model.py", cwd=project)
+    assert broken.returncode == 2
+    assert broken.stderr.startswith("error: pyproject.toml: invalid TOML: ")
+    assert len(broken.stderr.splitlines()) == 1
+
+
+def test_linting_does_not_import_tensorflow_or_keras(project):
+    write(project, "model.py", MODEL)
+    probe = textwrap.dedent(
+        """\
+        import sys
+        from kerastips.cli import main
+        sys.argv = ["kerastips", "lint", "model.py", "--exit-zero"]
+        try:
+            main()
+        finally:
+            print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
+    assert result.stdout.splitlines()[-1] == "[]"
