@@ -43,7 +43,7 @@ def cli() -> None:
     "--output-format", type=click.Choice(report.FORMATS), default="concise", show_default=True
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--statistics", is_flag=True, help="Count the findings per rule instead of listing them.")
+@click.option("--statistics", is_flag=True, help="Count the findings per rule, not list them.")
 @click.option(
     "-o",
     "--output-file",

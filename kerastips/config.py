@@ -22,7 +22,9 @@ else:  # pragma: no cover - exercised on old Pythons only
 from kerastips.rules import ALL_RULES
 from kerastips.rules.base import Rule
 
-KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "options")
+KEYS = (
+    "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "options"
+)
 _SELECTOR = re.compile(r"ALL|KT[0-9]{0,3}")
 
 
@@ -89,7 +91,8 @@ def glob_matches(pattern: str, rel: str) -> bool:
     pattern = pattern.removeprefix("./").rstrip("/")
     if "/" not in pattern:
         return fnmatchcase(rel.rsplit("/", 1)[-1], pattern)
-    return fnmatchcase(rel, pattern) or (pattern.startswith("**/") and fnmatchcase(rel, pattern[3:]))
+    at_root = pattern.startswith("**/") and fnmatchcase(rel, pattern[3:])
+    return at_root or fnmatchcase(rel, pattern)
 
 
 def load_settings(
@@ -190,16 +193,14 @@ def _codes(selectors: Any, where: str, known: Sequence[type[Rule]]) -> frozenset
     codes: set[str] = set()
     for selector in _strings(selectors, where):
         wanted = selector.strip().upper()
-        matched = {
-            rule.code for rule in known if wanted == "ALL" or rule.code.startswith(wanted)
-        } if _SELECTOR.fullmatch(wanted) else set()
-        if not matched:
+        matched = {rule.code for rule in known if wanted == "ALL" or rule.code.startswith(wanted)}
+        if not matched or not _SELECTOR.fullmatch(wanted):
             raise ConfigError(f"{where}: unknown rule selector {selector!r}")
         codes |= matched
     return frozenset(codes)
 
 
-def _per_file_ignores(value: Any, where: Callable[[str], str], known) -> tuple[tuple[str, frozenset[str]], ...]:
+def _per_file_ignores(value: Any, where: Callable[[str], str], known) -> tuple:
     pairs = []
     for pattern, selectors in _table(value, where("per-file-ignores")).items():
         key = where(f'per-file-ignores."{pattern}"')

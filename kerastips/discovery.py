@@ -41,9 +41,7 @@ def discover(
         path = Path(given)
         if not path.exists():
             errors.append(FileError(str(path), "no such file or directory"))
-        elif force_exclude and _excluded_with_parents(path, settings):
-            continue
-        else:
+        elif not (force_exclude and _excluded_with_parents(path, settings)):
             for file in walker.walk(path) if path.is_dir() else (path,):
                 found.setdefault(os.path.realpath(file), file)
     return sorted(found.values(), key=str), errors
@@ -53,13 +51,11 @@ def _excluded_with_parents(path: Path, settings: Settings) -> bool:
     """Whether an explicitly named path, or a folder it lies in below the project root, is
     excluded."""
     absolute = Path(os.path.abspath(path))
-    inside = [absolute, *absolute.parents]
-    if absolute.is_relative_to(settings.root):
-        inside = inside[: len(absolute.relative_to(settings.root).parts)]
-    else:
-        inside = inside[:1]
+    root = settings.root
+    depth = len(absolute.relative_to(root).parts) if absolute.is_relative_to(root) else 1
     return any(
-        settings.is_excluded(p) or (p.is_dir() and p.name in SKIPPED_DIRS) for p in inside
+        settings.is_excluded(p) or (p.is_dir() and p.name in SKIPPED_DIRS)
+        for p in [absolute, *absolute.parents][:depth]
     )
 
 
@@ -84,7 +80,8 @@ class _Walker:
             try:
                 entries = sorted(os.scandir(absolute), key=lambda entry: entry.name)
             except OSError as exc:
-                self.errors.append(FileError(str(shown), f"cannot read folder: {exc.strerror or exc}"))
+                reason = f"cannot read folder: {exc.strerror or exc}"
+                self.errors.append(FileError(str(shown), reason))
                 continue
             for entry in entries:
                 path = absolute / entry.name
@@ -120,7 +117,8 @@ class _GitIgnored:
 
 def _list_ignored(repo: str) -> frozenset[str]:
     """Untracked ignored files and folders (a folder listed once, not its contents)."""
-    command = ["git", "-C", repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"]
+    command = ["git", "-C", repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard"]
+    command.append("--directory")  # an ignored folder once, not every file in it
     # GIT_DIR and friends (set inside git hooks) would point git at another repository
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
     try:

@@ -25,7 +25,9 @@ def page_name(rule: type[Rule]) -> str:
 
 def render(rule: type[Rule]) -> str:
     """A rule's page: title, metadata, options table, then the class docstring."""
-    default = "enabled" if rule.default_enabled else f"disabled (enable with `--extend-select {rule.code}`)"
+    default = "enabled"
+    if not rule.default_enabled:
+        default = f"disabled (enable with `--extend-select {rule.code}`)"
     parts = [
         f"# {rule.code} {rule.name}\n",
         f"{rule.summary}\n",

@@ -129,7 +129,8 @@ def _statistics_text(diagnostics: Sequence[Diagnostic]) -> str:
 
 def _statistics_json(diagnostics: Sequence[Diagnostic]) -> str:
     rows = _statistics(diagnostics)
-    return json.dumps([{"code": c, "name": n, "count": count} for c, n, count in rows], indent=2) + "\n"
+    records = [{"code": code, "name": name, "count": count} for code, name, count in rows]
+    return json.dumps(records, indent=2) + "\n"
 
 
 def _statistics(diagnostics: Sequence[Diagnostic]) -> list[tuple[str, str, int]]:
