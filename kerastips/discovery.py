@@ -83,15 +83,18 @@ class _Walker:
                 reason = f"cannot read folder: {exc.strerror or exc}"
                 self.errors.append(FileError(str(shown), reason))
                 continue
+            folders = []
             for entry in entries:
                 path = absolute / entry.name
                 if self.settings.is_excluded(path) or self.git.ignored(repo, path):
                     continue
                 if entry.is_dir():
                     if entry.name not in SKIPPED_DIRS and not (path / "pyvenv.cfg").exists():
-                        stack.append((shown / entry.name, path, repo))
+                        folders.append((shown / entry.name, path, repo))
                 elif entry.name.endswith(SOURCE_SUFFIXES) and entry.is_file():
                     yield shown / entry.name
+            # in name order, so a folder reached through two names is listed under the first
+            stack.extend(reversed(folders))
 
 
 class _GitIgnored:

@@ -93,6 +93,15 @@ def test_each_file_once_however_it_is_named(project):
     assert found(["src", "src/a.py", "./src/a.py", str(project / "src" / "a.py")]) == (["src/a.py"], [])
 
 
+def test_a_linked_folder_is_walked_once_under_its_first_name(project):
+    tree(project, "runs/a_real/x.py")
+    os.symlink("a_real", project / "runs" / "z_latest")
+    os.symlink("a_real", project / "runs" / "0_first")
+    assert found(["runs"]) == (["runs/0_first/x.py"], [])
+    os.remove(project / "runs" / "0_first")
+    assert found(["runs"]) == (["runs/a_real/x.py"], [])
+
+
 def test_symlink_loops_do_not_hang(project):
     tree(project, "src/a.py", "src/sub/b.py")
     os.symlink("..", project / "src" / "sub" / "up")
