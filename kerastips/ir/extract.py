@@ -166,6 +166,7 @@ class Extractor:
         self.budget = INLINE_BUDGET
         self.sequentials: list[ModelValue] = []
         self._bare_cache: dict[str, str | None] = {}
+        self.in_test = 0  # inside a unit test (a test* function or a TestCase class)
 
     # ---- driver ------------------------------------------------------------------------------
 
@@ -181,7 +182,7 @@ class Extractor:
 
     def context(self) -> Context:
         self.order += 1
-        return Context(self.order, tuple(self.loops), self.statement)
+        return Context(self.order, tuple(self.loops), self.statement, self.in_test > 0)
 
     # ---- statements --------------------------------------------------------------------------
 
@@ -205,17 +206,25 @@ class Extractor:
         elif isinstance(stmt, cst.ClassDef):
             scope.vars[stmt.name.value] = self.define_class(stmt, scope)
         elif isinstance(stmt, cst.If):
-            self.eval(stmt.test, scope)
-            branches, has_else, orelse = [stmt.body.body], False, stmt.orelse
-            while orelse is not None:
-                if isinstance(orelse, cst.If):
-                    self.eval(orelse.test, scope)
-                    branches.append(orelse.body.body)
-                    orelse = orelse.orelse
+            branches, has_else, clause = [], False, stmt
+            while clause is not None:
+                if isinstance(clause, cst.If):
+                    test = self.eval(clause.test, scope)
+                    if isinstance(test, Const) and not test.soft:  # a known condition: one way
+                        if _truthy(test.value):
+                            branches.append(clause.body.body)
+                            has_else = True
+                            break
+                    else:
+                        branches.append(clause.body.body)
+                    clause = clause.orelse
                 else:
-                    branches.append(orelse.body.body)
-                    has_else, orelse = True, None
-            self.exec_branches(branches, scope, has_else)
+                    branches.append(clause.body.body)
+                    has_else, clause = True, None
+            if len(branches) == 1 and has_else:
+                self.exec_block(branches[0], scope)
+            elif branches:
+                self.exec_branches(branches, scope, has_else)
         elif isinstance(stmt, (cst.For, cst.While)):
             self.exec_loop(stmt, scope)
         elif isinstance(stmt, cst.With):
@@ -485,9 +494,11 @@ class Extractor:
 
     def eval_unary(self, expr: cst.UnaryOperation, scope: Scope) -> Value:
         value = self.eval(expr.expression, scope)
+        if isinstance(value, Const) and isinstance(expr.operator, cst.Not):
+            return Const(not _truthy(value.value), value.soft)
         if isinstance(value, Const) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
             if isinstance(expr.operator, cst.Minus):
-                return Const(-value.value)
+                return Const(-value.value, value.soft)
             if isinstance(expr.operator, cst.Plus):
                 return value
         if isinstance(value, (Data, Score)):
@@ -499,7 +510,7 @@ class Extractor:
 
     def binary(self, left: Value, op: cst.CSTNode, right: Value, expr: cst.CSTNode) -> Value:
         if isinstance(left, Const) and isinstance(right, Const):
-            return _fold(left.value, op, right.value)
+            return _soften(_fold(left.value, op, right.value), left, right)
         data = [v for v in (left, right) if isinstance(v, Data)]
         if data:
             return Data(merge_origins(data), data[0].kind)
@@ -522,13 +533,25 @@ class Extractor:
         if scores and any(not isinstance(v, Score) and not _is_literal(n) for v, n in zip(operands, nodes)):
             for score in scores:
                 score.source.selected = True
-        return scores[0] if scores else UNKNOWN
+        if scores:
+            return scores[0]
+        if len(operands) == 2 and all(isinstance(v, Const) for v in operands):
+            return _soften(_compare(operands[0].value, expr.comparisons[0].operator, operands[1].value),
+                           *operands)
+        return UNKNOWN
 
     def eval_boolean(self, expr: cst.BooleanOperation, scope: Scope) -> Value:
-        return merge(self.eval(expr.left, scope), self.eval(expr.right, scope))
+        left, right = self.eval(expr.left, scope), self.eval(expr.right, scope)
+        if isinstance(left, Const) and isinstance(right, Const) and not (left.soft or right.soft):
+            if isinstance(expr.operator, cst.And):
+                return left if not _truthy(left.value) else right
+            return left if _truthy(left.value) else right
+        return merge(left, right)
 
     def eval_ifexp(self, expr: cst.IfExp, scope: Scope) -> Value:
-        self.eval(expr.test, scope)
+        test = self.eval(expr.test, scope)
+        if isinstance(test, Const) and not test.soft:
+            return self.eval(expr.body if _truthy(test.value) else expr.orelse, scope)
         return merge(self.eval(expr.body, scope), self.eval(expr.orelse, scope))
 
     def eval_subscript(self, expr: cst.Subscript, scope: Scope) -> Value:
@@ -928,18 +951,21 @@ class Extractor:
             return UNKNOWN
         self.analysed.add(node)
         scope = Scope(fn.scope or self.globals)
-        self.bind_params(node.params, args, bound_self, scope, fn.scope or self.globals)
+        self.bind_params(node.params, args, bound_self, scope, fn.scope or self.globals, standalone)
         saved = (self.returns, self.statement, self.loops)
         self.returns = []
         if standalone:
             self.loops = []
         self.call_stack.append(node)
+        is_test = isinstance(node, cst.FunctionDef) and node.name.value.startswith("test")
+        self.in_test += is_test
         try:
             if isinstance(node, cst.Lambda):
                 self.returns.append(self.eval(node.body, scope))
             else:
                 self.exec_block(_body(node), scope)
         finally:
+            self.in_test -= is_test
             self.call_stack.pop()
             returns = self.returns
             self.returns, self.statement, self.loops = saved
@@ -951,7 +977,11 @@ class Extractor:
         return result
 
     def bind_params(self, params: cst.Parameters, args: Args, bound_self: Value | None,
-                    scope: Scope, defining: Scope) -> None:
+                    scope: Scope, defining: Scope, standalone: bool) -> None:
+        def default(param: cst.Param) -> Value:
+            value = self.eval(param.default, defining)
+            return Const(value.value, soft=True) if standalone and isinstance(value, Const) else value
+
         positional = list(params.posonly_params) + list(params.params)
         given = [v for v, _ in args.positional]
         if bound_self is not None:
@@ -963,7 +993,7 @@ class Extractor:
             elif name in args.keywords:
                 value = args.keywords[name][0]
             elif param.default is not None and not args.star:
-                value = self.eval(param.default, defining)
+                value = default(param)
             else:
                 value = UNKNOWN
             scope.vars[name] = self.named(name, value)
@@ -972,7 +1002,7 @@ class Extractor:
             if name in args.keywords:
                 value = args.keywords[name][0]
             elif param.default is not None and not args.star:
-                value = self.eval(param.default, defining)
+                value = default(param)
             else:
                 value = UNKNOWN
             scope.vars[name] = self.named(name, value)
@@ -1023,10 +1053,15 @@ class Extractor:
 
     def analyse_plain_class(self, info: ClassInfo) -> None:
         owner = Instance(info)
+        if info.derives("keras.callbacks.Callback"):
+            owner.attrs["model"] = ModelValue("unknown", None)  # the model being trained
+        is_test = any(base.endswith("TestCase") for base in info.bases) or "Test" in info.node.name.value
+        self.in_test += is_test
         ordered = sorted(info.methods.values(), key=lambda f: f.node.name.value != "__init__")
         for method in ordered:
             if method.node not in self.analysed:
                 self.inline(method, Args([], {}), bound_self=owner, standalone=True)
+        self.in_test -= is_test
 
     def instantiate(self, info: ClassInfo, call: cst.Call, args: Args) -> Value:
         if info.derives("keras.Model", "keras.Sequential"):
@@ -1078,6 +1113,36 @@ def _fold(left, op: cst.CSTNode, right) -> Value:
     except (ArithmeticError, ValueError):
         pass
     return UNKNOWN
+
+
+def _soften(result: Value, *operands: Const) -> Value:
+    if isinstance(result, Const) and any(o.soft for o in operands):
+        result.soft = True
+    return result
+
+
+def _truthy(value) -> bool:
+    try:
+        return bool(value)
+    except Exception:  # an exotic literal; treat as unknown-but-true
+        return True
+
+
+_COMPARE = {
+    cst.Equal: lambda a, b: a == b, cst.NotEqual: lambda a, b: a != b,
+    cst.LessThan: lambda a, b: a < b, cst.GreaterThan: lambda a, b: a > b,
+    cst.LessThanEqual: lambda a, b: a <= b, cst.GreaterThanEqual: lambda a, b: a >= b,
+    cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b,
+    cst.Is: lambda a, b: a is b if a is None or b is None else a == b,
+    cst.IsNot: lambda a, b: a is not b if a is None or b is None else a != b,
+}
+
+
+def _compare(left, operator: cst.CSTNode, right) -> Value:
+    try:
+        return Const(bool(_COMPARE[type(operator)](left, right)))
+    except (TypeError, KeyError):
+        return UNKNOWN
 
 
 def _is_literal(node: cst.CSTNode) -> bool:

@@ -36,9 +36,13 @@ UNKNOWN = _Unknown()
 
 @dataclass(eq=False)
 class Const(Value):
-    """A literal Python value known statically (numbers, strings, None, tuples of those)."""
+    """A literal Python value known statically (numbers, strings, None, tuples of those).
+
+    ``soft``: only a parameter's default in a function analysed without a caller; good for
+    constant propagation, not for deciding which branch runs."""
 
     value: Any
+    soft: bool = False
 
 
 @dataclass(eq=False)
@@ -240,6 +244,7 @@ class Context:
     order: int
     loops: tuple
     statement: Optional[cst.CSTNode]
+    in_test: bool = False  # inside a unit test: exercising the API, not a training run
 
 
 @dataclass(eq=False)

@@ -83,7 +83,7 @@ class MissingValidation(Rule):
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         validated = validated_runs(kfile)
         for fit in kfile.fits:
-            if fit.model is None or fit.args.star or fit in validated:
+            if fit.model is None or fit.args.star or fit.context.in_test or fit in validated:
                 continue
             if any(
                 run.context.order < fit.context.order
@@ -270,7 +270,8 @@ def _test_part(node: cst.CSTNode | None, value) -> cst.CSTNode | None:
 
 def _selection_candidates(kfile: KerasFile) -> list[EvaluateCall]:
     """Test-set scores compared or ranked to choose among models or configurations."""
-    chosen = [e for e in kfile.evaluates if e.selected and e.x and data_origin(e.x[0]) == TEST]
+    chosen = [e for e in kfile.evaluates
+              if e.selected and e.x and not e.context.in_test and data_origin(e.x[0]) == TEST]
     models = {id(e.model) for e in chosen}
     return [e for e in chosen if e.context.loops or len(models) > 1]
 
@@ -323,7 +324,7 @@ class TestSetTuning(Rule):
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         for fit in kfile.fits:
             given = fit.validation_data
-            if given is None or data_origin(given[0]) != TEST:
+            if given is None or fit.context.in_test or data_origin(given[0]) != TEST:
                 continue
             callbacks = fit.args.value("callbacks", None if fit.method == "search" else 5)
             driven = sorted({
