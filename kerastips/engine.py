@@ -49,8 +49,10 @@ def parse(source: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid syntax"
-        raise SourceError(f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {first}") from None
+        reason = re.sub(r"^(?:parser error: )?(?:error at \d+:\d+: )?", "", exc.message) or "invalid syntax"
+        raise SourceError(
+            f"syntax error at line {exc.editor_line}, column {exc.editor_column}: {reason}"
+        ) from None
     except RecursionError:
         raise SourceError("expression nested too deeply to parse") from None
 
@@ -133,7 +135,7 @@ def lint_file(path: Path, rules: Sequence[Rule], display: str | None = None) -> 
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return FileError(name, "no such file")
+        return FileError(name, "no such file or directory")
     except IsADirectoryError:
         return FileError(name, "is a directory")
     except PermissionError:

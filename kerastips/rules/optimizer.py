@@ -85,9 +85,6 @@ class MissingWarmup(Rule):
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy")
     ```
 
-    ## Options
-    - `batch-size-threshold`
-
     ## References
     - Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour" (2017)
     - Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond" (2020)
