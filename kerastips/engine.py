@@ -3,6 +3,7 @@ resolve positions for what is reported, apply suppressions."""
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -49,12 +50,21 @@ def parse(source: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        reason = re.sub(r"^(?:parser error: )?(?:error at \d+:\d+: )?", "", exc.message) or "invalid syntax"
-        raise SourceError(
-            f"syntax error at line {exc.editor_line}, column {exc.editor_column}: {reason}"
-        ) from None
+        raise SourceError(_syntax_error(source, exc)) from None
     except RecursionError:
         raise SourceError("expression nested too deeply to parse") from None
+
+
+def _syntax_error(source: str, exc: cst.ParserSyntaxError) -> str:
+    """Python's own account of a syntax error is the most precise; libcst's is the fallback."""
+    try:
+        compile(source, "<source>", "exec", ast.PyCF_ONLY_AST)
+    except SyntaxError as error:
+        return f"syntax error at line {error.lineno}, column {error.offset or 1}: {error.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    reason = re.sub(r"^(?:parser error: )?(?:error at \d+:\d+: )?", "", exc.message)
+    return f"syntax error at line {exc.editor_line}, column {exc.editor_column}: {reason or 'invalid syntax'}"
 
 
 def lint_source(source: str, path: str, rules: Sequence[Rule]) -> list[Diagnostic]:
