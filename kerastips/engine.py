@@ -4,8 +4,10 @@ resolve positions for what is reported, apply suppressions."""
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
 import re
+import sys
 import tokenize
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -24,6 +26,7 @@ _FILE_NOQA = re.compile(
 )
 
 
+RECURSION_LIMIT = 20_000
 REPORT_BUGS = "please report it at https://github.com/kerastips/kerastips/issues"
 
 
@@ -67,10 +70,26 @@ def _syntax_error(source: str, exc: cst.ParserSyntaxError) -> str:
     return f"syntax error at line {exc.editor_line}, column {exc.editor_column}: {reason or 'invalid syntax'}"
 
 
+@contextlib.contextmanager
+def _recursion_limit(limit: int):
+    """Long generated expressions (`a + b + ... `) nest deeply in the tree; the walks recurse."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 def lint_source(source: str, path: str, rules: Sequence[Rule]) -> list[Diagnostic]:
     """Lint one module's text; raises SourceError when it cannot be parsed."""
     if not rules or not mentions_keras(source):
         return []
+    with _recursion_limit(RECURSION_LIMIT):
+        return _lint_module(source, path, rules)
+
+
+def _lint_module(source: str, path: str, rules: Sequence[Rule]) -> list[Diagnostic]:
     module = parse(source)
     kfile = extract(module, source)
     found: list[tuple[Rule, Finding]] = []
