@@ -167,6 +167,7 @@ class Extractor:
         self.sequentials: list[ModelValue] = []
         self._bare_cache: dict[str, str | None] = {}
         self.in_test = 0  # inside a unit test (a test* function or a TestCase class)
+        self.in_callback = 0  # inside the methods of a keras.callbacks.Callback subclass
 
     # ---- driver ------------------------------------------------------------------------------
 
@@ -182,7 +183,8 @@ class Extractor:
 
     def context(self) -> Context:
         self.order += 1
-        return Context(self.order, tuple(self.loops), self.statement, self.in_test > 0)
+        return Context(self.order, tuple(self.loops), self.statement, self.in_test > 0,
+                       self.in_callback > 0)
 
     # ---- statements --------------------------------------------------------------------------
 
@@ -1053,15 +1055,21 @@ class Extractor:
 
     def analyse_plain_class(self, info: ClassInfo) -> None:
         owner = Instance(info)
-        if info.derives("keras.callbacks.Callback"):
+        is_callback = info.derives("keras.callbacks.Callback")
+        if is_callback:
             owner.attrs["model"] = ModelValue("unknown", None)  # the model being trained
-        is_test = any(base.endswith("TestCase") for base in info.bases) or "Test" in info.node.name.value
+        is_test = not is_callback and (
+            any(base.endswith("TestCase") for base in info.bases)
+            or info.node.name.value.startswith("Test")  # pytest's convention
+        )
         self.in_test += is_test
+        self.in_callback += is_callback
         ordered = sorted(info.methods.values(), key=lambda f: f.node.name.value != "__init__")
         for method in ordered:
             if method.node not in self.analysed:
                 self.inline(method, Args([], {}), bound_self=owner, standalone=True)
         self.in_test -= is_test
+        self.in_callback -= is_callback
 
     def instantiate(self, info: ClassInfo, call: cst.Call, args: Args) -> Value:
         if info.derives("keras.Model", "keras.Sequential"):

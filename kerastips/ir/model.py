@@ -245,6 +245,7 @@ class Context:
     loops: tuple
     statement: Optional[cst.CSTNode]
     in_test: bool = False  # inside a unit test: exercising the API, not a training run
+    in_callback: bool = False  # inside a Keras Callback subclass: runs during training
 
 
 @dataclass(eq=False)

@@ -12,12 +12,14 @@ from kerastips.ir.model import (
     TRAIN,
     VALIDATION,
     CallbackValue,
+    Const,
     EvaluateCall,
     FitCall,
     KerasFile,
     Seq,
     data_origin,
 )
+from kerastips.ir.extract import name_origin
 from kerastips.rules.base import Finding, Invalid, Rule
 
 _DECISION_CALLBACKS = ("EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "BackupAndRestore")
@@ -273,7 +275,20 @@ def _selection_candidates(kfile: KerasFile) -> list[EvaluateCall]:
     chosen = [e for e in kfile.evaluates
               if e.selected and e.x and not e.context.in_test and data_origin(e.x[0]) == TEST]
     models = {id(e.model) for e in chosen}
-    return [e for e in chosen if e.context.loops or len(models) > 1]
+    return [e for e in chosen if e.context.loops or e.context.in_callback or len(models) > 1]
+
+
+def _test_monitors(fit: FitCall) -> Iterator[tuple[str, cst.CSTNode]]:
+    """Decision callbacks of a fit() that monitor a metric named as computed on test data."""
+    callbacks = fit.args.value("callbacks", None if fit.method == "search" else 5)
+    for callback in callbacks.items if isinstance(callbacks, Seq) else []:
+        if not isinstance(callback, CallbackValue):
+            continue
+        short = callback.kind.rsplit(".", 1)[-1]
+        monitor = callback.args.get("monitor", 0 if short != "ModelCheckpoint" else 1)
+        if short in _DECISION_CALLBACKS and monitor and isinstance(monitor[0], Const) and \
+                isinstance(monitor[0].value, str) and name_origin(monitor[0].value) == TEST:
+            yield short, monitor[1]
 
 
 class TestSetTuning(Rule):
@@ -285,7 +300,9 @@ class TestSetTuning(Rule):
       ReduceLROnPlateau and tuner objectives act on;
     - several models or hyperparameter settings each scored with `evaluate()`/`predict()` on test
       data, and the scores compared or ranked to pick one (a loop over configurations, or an
-      epoch loop keeping the best checkpoint).
+      epoch loop keeping the best checkpoint);
+    - early stopping or checkpointing driven by a metric computed on test data: a callback that
+      monitors a `test_*` metric, or a custom callback that evaluates on the test set and compares.
 
     Test data is the test part of a split: the second pair of `load_data()`, the test outputs of
     `train_test_split`, `tfds.load(split="test")`, a directory named test, or a variable named so
@@ -339,6 +356,16 @@ class TestSetTuning(Rule):
                 "training data (validation_split=0.2) and keep the test set for one final evaluate()",
                 fit.context.statement,
             )
+        for fit in kfile.fits:
+            if fit.context.in_test:
+                continue
+            for callback, monitor in _test_monitors(fit):
+                yield Finding(
+                    monitor,
+                    f"{callback} monitors a metric computed on test data; monitor a validation "
+                    "metric (val_loss) instead",
+                    fit.context.statement,
+                )
         for evaluation in _selection_candidates(kfile):
             yield Finding(
                 evaluation.x[1],
@@ -391,6 +418,15 @@ for seed in range(3):
     model.fit(x_train, y_train, validation_split=0.1, epochs=5)
     results.append(model.evaluate(x_test, y_test))
 print(sum(results) / len(results))
+""",
+        # Logging the test score per epoch, without acting on it; monitoring val_loss
+        """
+from tensorflow import keras
+class TestLogger(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        print("test loss", self.model.evaluate(x_test, y_test, verbose=0))
+model.fit(x_train, y_train, validation_split=0.2, epochs=30,
+          callbacks=[TestLogger(), keras.callbacks.ModelCheckpoint("m.keras", monitor="val_loss", save_best_only=True)])
 """,
         # A K-fold loop that compares scores of validation folds
         """
@@ -473,6 +509,58 @@ for epoch in range(20):
         model.save("best.keras")
 """,
             (7,),
+        ),
+        Invalid(  # a custom callback logs test accuracy and EarlyStopping monitors it
+            """
+import tensorflow as tf
+
+class TestAccuracy(tf.keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        logs["test_accuracy"] = self.model.evaluate(x_test, y_test, verbose=0)[1]
+
+model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(x_train, y_train, epochs=100, validation_split=0.1,
+          callbacks=[TestAccuracy(),
+                     tf.keras.callbacks.EarlyStopping(monitor="test_accuracy", patience=5)])
+""",
+            (11,),
+        ),
+        Invalid(  # a callback keeping the weights with the best test score
+            """
+from tensorflow import keras
+
+class KeepBestOnTest(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.best = float("inf")
+    def on_epoch_end(self, epoch, logs=None):
+        loss = self.model.evaluate(X_test, Y_test, verbose=0)
+        if loss < self.best:
+            self.best = loss
+            self.best_weights = self.model.get_weights()
+""",
+            (9,),
+        ),
+        Invalid(  # a subclassed model validated on a generator over the test directory
+            """
+import tensorflow as tf
+
+class Classifier(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.flatten = tf.keras.layers.Flatten()
+        self.out = tf.keras.layers.Dense(3, activation="softmax")
+    def call(self, x):
+        return self.out(self.flatten(x))
+
+gen = tf.keras.preprocessing.image.ImageDataGenerator(rescale=1 / 255)
+train_flow = gen.flow_from_directory("dataset/train", target_size=(64, 64))
+holdout = gen.flow_from_directory("dataset/test", target_size=(64, 64))
+clf = Classifier()
+clf.compile(optimizer="adam", loss="categorical_crossentropy")
+clf.fit(train_flow, epochs=20, validation_data=holdout)
+""",
+            (17,),
         ),
         Invalid(  # tensorflow_datasets' test split used for validation
             """
