@@ -238,6 +238,20 @@ model.compile(optimizer="adam", loss="binary_crossentropy",
 """,
             (15,),
         ),
+        Invalid(  # keras_hub Transformer blocks in an .add sequence, Nadam by name
+            """
+import keras
+import keras_hub
+
+model = keras.Sequential()
+model.add(keras_hub.layers.TokenAndPositionEmbedding(vocabulary_size=5000, sequence_length=64, embedding_dim=32))
+model.add(keras_hub.layers.TransformerEncoder(intermediate_dim=64, num_heads=2))
+model.add(keras.layers.GlobalAveragePooling1D())
+model.add(keras.layers.Dense(1, activation="sigmoid"))
+model.compile("nadam", "binary_crossentropy")
+""",
+            (10,),
+        ),
         Invalid(  # large batch through fit(batch_size=...), constant propagated, SGD
             """
 from tensorflow import keras
