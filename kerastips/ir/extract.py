@@ -8,6 +8,8 @@ never called are then analysed on their own. Whatever cannot be told becomes UNK
 from __future__ import annotations
 
 import ast
+import collections
+import functools
 import re
 from typing import Iterable
 
@@ -43,11 +45,13 @@ from kerastips.ir.model import (
     Seq,
     Tensor,
     Value,
+    model_nodes,
 )
 
 MAX_INLINE_DEPTH = 6
 INLINE_BUDGET = 20_000  # statements executed inside inlined calls, per file
 
+_IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*")
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _ORIGIN_WORDS = (
     (TEST, re.compile(r"[xy]?(?:test|tst|testing)(?:set|data|ds)?s?")),
@@ -66,7 +70,7 @@ _SINKS = frozenset({"print", "len", "str", "repr", "format", "isinstance", "type
 _SPLITTERS = frozenset({"KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold",
                         "RepeatedKFold", "RepeatedStratifiedKFold", "ShuffleSplit",
                         "StratifiedShuffleSplit", "TimeSeriesSplit", "LeaveOneOut"})
-_BUILTINS = frozenset({"max", "min", "sorted", "range", "enumerate", "zip", "list", "tuple",
+_BUILTINS = frozenset({"dict", "max", "min", "sorted", "range", "enumerate", "zip", "list", "tuple",
                        "reversed", "iter", "print", "len", "str", "repr", "format", "isinstance",
                        "type", "id", "sum", "round", "float", "int", "abs"})
 _DATA_MODULES = ("numpy.", "tensorflow.", "keras.", "pandas.", "scipy.", "sklearn.preprocessing.",
@@ -76,6 +80,7 @@ _LOADED_MODELS = frozenset({"keras.models.load_model", "keras.saving.load_model"
 _WARMUP = re.compile(r"warm[\s_-]?up", re.I)
 
 
+@functools.lru_cache(maxsize=8192)
 def name_origin(name: str) -> str | None:
     """The split a variable name marks: `x_test`, `testX`, `val_ds`, `train_images`..."""
     found = set()
@@ -160,12 +165,14 @@ class Extractor:
         self.statement: cst.CSTNode | None = None
         self.order = 0
         self.call_stack: list[cst.CSTNode] = []
+        self.frames: list[tuple[FunctionValue, Value | None]] = []  # (function, its self)
         self.returns: list[Value] | None = None
         self.analysed: set[cst.CSTNode] = set()
         self.pending: list[Value] = []
         self.budget = INLINE_BUDGET
         self.sequentials: list[ModelValue] = []
         self._bare_cache: dict[str, str | None] = {}
+        self._identifiers: collections.Counter | None = None
         self.in_test = 0  # inside a unit test (a test* function or a TestCase class)
         self.in_callback = 0  # inside the methods of a keras.callbacks.Callback subclass
 
@@ -173,13 +180,22 @@ class Extractor:
 
     def run(self) -> KerasFile:
         self.exec_block(self.module.body, self.globals)
-        while self.pending:  # what no call reached: analysed on its own
-            item = self.pending.pop(0)
+        while self.pending:  # what no call reached: analysed on its own, callers before callees
+            item = next((i for i in self.pending if not self.referenced(i)), self.pending[0])
+            self.pending.remove(item)
             if isinstance(item, FunctionValue) and item.node not in self.analysed:
                 self.inline(item, Args([], {}), standalone=True)
             elif isinstance(item, ClassInfo):
                 self.analyse_plain_class(item)
         return self.kfile
+
+    def referenced(self, item: Value) -> bool:
+        """Whether a function is used elsewhere in the file (then its callers should reach it)."""
+        if not isinstance(item, FunctionValue) or not isinstance(item.node, cst.FunctionDef):
+            return False
+        if self._identifiers is None:
+            self._identifiers = collections.Counter(_IDENTIFIER.findall(self.source))
+        return self._identifiers[item.node.name.value] > 1
 
     def context(self) -> Context:
         self.order += 1
@@ -369,10 +385,14 @@ class Extractor:
             owner = self.eval(target.value, scope)
             if isinstance(owner, (Seq, Mapping_)):
                 owner.items.append(value)
+            if isinstance(owner, Mapping_) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+                key = self.eval(target.slice[0].slice.value, scope)
+                if isinstance(key, Const) and isinstance(key.value, (str, int)):
+                    owner.keys[key.value] = value
 
     def named(self, name: str, value: Value) -> Value:
         """A value assigned to a name: data takes the split its name marks (`x_val = x[:100]`)."""
-        if value is UNKNOWN or (isinstance(value, Data) and not value.fold):
+        if value is UNKNOWN or (isinstance(value, Data) and not value.strong):
             origin = name_origin(name)
             if origin is not None:
                 if value is UNKNOWN:
@@ -406,22 +426,17 @@ class Extractor:
         return Data(origin) if origin else UNKNOWN
 
     def bare(self, name: str) -> str | None:
-        """A Keras name used without import: Keras only if the file defines it nowhere."""
+        """A Keras name used without import: through a Keras star import, or in an import-less
+        snippet when the file defines the name nowhere."""
         if name not in self._bare_cache:
-            found = None
-            for module in self.star_imports:
-                candidate = names.canonical(f"{module}.{name}")
-                if candidate == names.bare(name) or (
-                    candidate.startswith("keras.") and names.bare(name) is not None
-                ):
-                    found = candidate
-            if found is None and names.bare(name) is not None and not re.search(
+            found = names.bare(name)
+            if found is not None and not any(m.startswith("keras") for m in self.star_imports) and re.search(
                 rf"(?:\b(?:def|class|as|import)\s+{name}\b|\b{name}\s*(?::[^=\n]*)?=(?!=)"
                 rf"|\bfor\s+{name}\b|,\s*{name}\s*(?:,|\)|$))",
                 self.source,
                 re.M,
             ):
-                found = names.bare(name)
+                found = None
             self._bare_cache[name] = found
         return self._bare_cache[name]
 
@@ -446,6 +461,8 @@ class Extractor:
         return Data(origin) if origin else UNKNOWN
 
     def eval_literal(self, expr: cst.CSTNode, scope: Scope) -> Value:
+        if isinstance(expr, cst.Integer) and expr.value.isdigit():
+            return Const(int(expr.value))
         try:
             return Const(ast.literal_eval(expr.value))
         except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -473,12 +490,14 @@ class Extractor:
         return Seq(items, repeated)
 
     def eval_dict(self, expr: cst.Dict, scope: Scope) -> Value:
-        values = []
+        mapping = Mapping_([])
         for element in expr.elements:
-            if isinstance(element, cst.DictElement):
-                self.eval(element.key, scope)
-            values.append(self.eval(element.value, scope))
-        return Mapping_(values)
+            key = self.eval(element.key, scope) if isinstance(element, cst.DictElement) else UNKNOWN
+            value = self.eval(element.value, scope)
+            mapping.items.append(value)
+            if isinstance(key, Const) and isinstance(key.value, (str, int)):
+                mapping.keys[key.value] = value
+        return mapping
 
     def eval_comprehension(self, expr: cst.CSTNode, scope: Scope) -> Value:
         inner = Scope(scope)
@@ -573,10 +592,12 @@ class Extractor:
             return UNKNOWN
         if isinstance(base, Data):
             if isinstance(index, FoldIndex):
-                return Data(index.origin, base.kind, fold=True)
-            return base.derived()
+                return Data(index.origin, base.kind, strong=True)
+            return Data(base.origin, base.kind, base.batch)  # a slice may be carved out: not strong
         if isinstance(index, FoldIndex):
-            return Data(index.origin, fold=True)
+            return Data(index.origin, strong=True)
+        if isinstance(base, Mapping_) and isinstance(index, Const) and index.value in base.keys:
+            return base.keys[index.value]
         if isinstance(base, Score):
             return base
         if isinstance(index, Const) and isinstance(index.value, str):
@@ -619,6 +640,8 @@ class Extractor:
     def eval_call(self, call: cst.Call, scope: Scope) -> Value:
         func = call.func
         if isinstance(func, cst.Attribute):
+            if _is_super(func.value):
+                return self.call_super(func.attr.value, self.eval_args(call, scope))
             receiver = self.eval(func.value, scope)
             method = func.attr.value
             if isinstance(receiver, Ref):
@@ -633,6 +656,15 @@ class Extractor:
         callee = self.eval(func, scope)
         args = self.eval_args(call, scope)
         return self.call_value(callee, call, args, scope)
+
+    def call_super(self, method: str, args: Args) -> Value:
+        """`super().method(...)` inside a method: the first base class of the file defining it."""
+        if self.frames:
+            function, owner = self.frames[-1]
+            for parent in function.owner.parents if function.owner else ():
+                if method in parent.methods:
+                    return self.inline(parent.methods[method], args, bound_self=owner)
+        return UNKNOWN
 
     def call_value(self, callee: Value, call: cst.Call, args: Args, scope: Scope) -> Value:
         if isinstance(callee, Ref):
@@ -676,13 +708,13 @@ class Extractor:
             return model
         if name.startswith("keras.optimizers.schedules."):
             return self.schedule(short, args)
-        if name.startswith("keras.optimizers."):
+        if name.startswith(("keras.optimizers.", "tensorflow_addons.optimizers.")):
             return OptimizerValue(name, call, self.statement, args)
         if name.startswith("keras.callbacks."):
             return CallbackValue(name, args, touches_lr=short == "LearningRateScheduler")
         if name.startswith("keras.datasets.") and short == "load_data":
-            return Seq([Seq([Data(TRAIN, "array"), Data(TRAIN, "array")]),
-                        Seq([Data(TEST, "array"), Data(TEST, "array")])])
+            return Seq([Seq([Data(TRAIN, "array", strong=True), Data(TRAIN, "array", strong=True)]),
+                        Seq([Data(TEST, "array", strong=True), Data(TEST, "array", strong=True)])])
         if short == "train_test_split" and name.startswith("sklearn."):
             return self.train_test_split(args)
         if short in _SPLITTERS and name.startswith("sklearn."):
@@ -712,6 +744,9 @@ class Extractor:
             return self.range(args)
         if name in ("enumerate", "zip", "list", "tuple", "reversed", "sorted", "iter"):
             return self.builtin_sequence(name, args)
+        if name == "dict" and not args.positional:
+            values = {key: value for key, (value, _) in args.keywords.items()}
+            return Mapping_(list(values.values()), values)
         return self.generic_call(name, args, call)
 
     def call_method(self, receiver: Value, method: str, call: cst.Call, args: Args, scope: Scope) -> Value:
@@ -775,7 +810,7 @@ class Extractor:
             return scores[0]
         data = [d for v in values for d in contains(v, Data, 1)]
         if data and (name is None or name.startswith(_DATA_MODULES)):
-            return Data(merge_origins(data), data[0].kind, fold=all(d.fold for d in data))
+            return Data(merge_origins(data), data[0].kind, strong=all(d.strong for d in data))
         tensors = [t for v in values for t in contains(v, Tensor, 2)]
         if tensors:
             return self.apply_op(call, tensors)
@@ -888,18 +923,22 @@ class Extractor:
         if isinstance(split, Seq):
             return Seq([self.split_by_argument(item, kind) for item in split.items], split.repeated)
         if isinstance(split, Const) and isinstance(split.value, str):
-            return Data(_split_origin(split.value), kind)
+            origin = _split_origin(split.value)
+            return Data(origin, kind, strong=origin != UNKNOWN_ORIGIN)
         return Data(UNKNOWN_ORIGIN, kind)
 
     def directory_dataset(self, args: Args, kind: str) -> Value:
         subset = args.value("subset")
         if isinstance(subset, Const) and subset.value == "both":
-            return Seq([Data(TRAIN, kind), Data(VALIDATION, kind)])
+            return Seq([Data(TRAIN, kind, strong=True), Data(VALIDATION, kind, strong=True)])
+        origin = None
         if isinstance(subset, Const) and isinstance(subset.value, str):
-            return Data(name_origin(subset.value) or UNKNOWN_ORIGIN, kind)
+            origin = name_origin(subset.value)
         directory = args.value("directory", 0)
-        if isinstance(directory, Const) and isinstance(directory.value, str):
-            return Data(path_origin(directory.value) or UNKNOWN_ORIGIN, kind)
+        if origin is None and isinstance(directory, Const) and isinstance(directory.value, str):
+            origin = path_origin(directory.value)
+        if origin is not None:
+            return Data(origin, kind, strong=True)
         if isinstance(directory, Data):
             return Data(directory.origin, kind)
         return Data(UNKNOWN_ORIGIN, kind)
@@ -959,6 +998,7 @@ class Extractor:
         if standalone:
             self.loops = []
         self.call_stack.append(node)
+        self.frames.append((fn, bound_self))
         is_test = isinstance(node, cst.FunctionDef) and node.name.value.startswith("test")
         self.in_test += is_test
         try:
@@ -968,6 +1008,7 @@ class Extractor:
                 self.exec_block(_body(node), scope)
         finally:
             self.in_test -= is_test
+            self.frames.pop()
             self.call_stack.pop()
             returns = self.returns
             self.returns, self.statement, self.loops = saved
@@ -1014,18 +1055,20 @@ class Extractor:
 
     def define_class(self, node: cst.ClassDef, scope: Scope) -> ClassInfo:
         bases: list[str] = []
+        parents: list[ClassInfo] = []
         for arg in node.bases:
             base = self.eval(arg.value, scope)
             if isinstance(base, Ref):
                 bases.append(base.name)
             elif isinstance(base, ClassInfo):
                 bases.extend(base.bases)
-        methods = {
-            stmt.name.value: FunctionValue(stmt, scope=scope)
-            for stmt in node.body.body
-            if isinstance(stmt, cst.FunctionDef)
-        }
-        info = ClassInfo(node, tuple(bases), methods)
+                parents.append(base)
+        info = ClassInfo(node, tuple(bases), {}, tuple(parents))
+        for parent in reversed(parents):
+            info.methods.update(parent.methods)
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.FunctionDef):
+                info.methods[stmt.name.value] = FunctionValue(stmt, scope=scope, owner=info)
         text = self.kfile.code(node) if info.derives(
             "keras.optimizers.schedules.LearningRateSchedule", "keras.callbacks.Callback"
         ) else ""
@@ -1073,7 +1116,17 @@ class Extractor:
 
     def instantiate(self, info: ClassInfo, call: cst.Call, args: Args) -> Value:
         if info.derives("keras.Model", "keras.Sequential"):
-            model = ModelValue("subclass", call, nodes=list(info.nodes), cls=info, builder=info.node)
+            nodes = list(info.nodes)
+            init = info.methods.get("__init__")
+            if init is not None and (args.positional or args.keywords):
+                # A wrapper model (a distiller, a GAN) gets its sub-models through __init__.
+                owner = Instance(info)
+                self.inline(init, args, bound_self=owner)
+                for value in owner.attrs.values():
+                    for part in contains(value, Value, 2):
+                        if isinstance(part, ModelValue):
+                            nodes += model_nodes(part)
+            model = ModelValue("subclass", call, nodes=nodes, cls=info, builder=info.node)
             self.kfile.models.append(model)
             return model
         if info.derives("keras.layers.Layer"):
@@ -1151,6 +1204,10 @@ def _compare(left, operator: cst.CSTNode, right) -> Value:
         return Const(bool(_COMPARE[type(operator)](left, right)))
     except (TypeError, KeyError):
         return UNKNOWN
+
+
+def _is_super(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
 
 
 def _is_literal(node: cst.CSTNode) -> bool:

@@ -62,9 +62,10 @@ class Seq(Value):
 
 @dataclass(eq=False)
 class Mapping_(Value):
-    """A dict; only its values matter (for scores collected per configuration)."""
+    """A dict: its values (scores collected per configuration), and those under literal keys."""
 
     items: list
+    keys: dict = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -74,10 +75,12 @@ class Data(Value):
     origin: str = UNKNOWN_ORIGIN
     kind: str = "unknown"  # "array" | "dataset" | "generator" | "unknown"
     batch: Optional[int] = None  # a tf.data .batch(n) size when literal
-    fold: bool = False  # a K-fold slice: its role is structural, names do not override it
+    # The split is known from the code's structure (load_data's second pair, a "test" directory,
+    # a K-fold index), so a variable name does not override it; a slice of it loses that.
+    strong: bool = False
 
     def derived(self, kind: str | None = None, batch: int | None = None) -> "Data":
-        return Data(self.origin, kind or self.kind, batch if batch is not None else self.batch, self.fold)
+        return Data(self.origin, kind or self.kind, batch if batch is not None else self.batch, self.strong)
 
 
 @dataclass(eq=False)
@@ -202,6 +205,7 @@ class CallbackValue(Value):
 class FunctionValue(Value):
     node: cst.FunctionDef | cst.Lambda
     scope: Any = None  # the defining scope (closures)
+    owner: Optional["ClassInfo"] = None  # the class a method is defined in (for super())
 
 
 @dataclass(eq=False)
@@ -209,8 +213,9 @@ class ClassInfo(Value):
     """A class defined in the file, with what its body shows."""
 
     node: cst.ClassDef
-    bases: tuple  # canonical names of the bases
-    methods: dict
+    bases: tuple  # canonical names of the bases (a base class of the file adds its own)
+    methods: dict  # own and inherited
+    parents: tuple = ()  # base classes defined in the file
     nodes: list = field(default_factory=list)  # layers a Keras Layer/Model subclass creates
     mentions_warmup: bool = False
     touches_lr: bool = False

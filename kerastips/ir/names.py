@@ -6,6 +6,7 @@ and a bare `Dense` in an import-less snippet all become ``keras.layers.Dense``.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Packages that are Keras under another name; the longest prefix wins.
@@ -111,6 +112,8 @@ _BARE = {
     "LearningRateScheduler": "keras.callbacks.LearningRateScheduler",
     "to_categorical": "keras.utils.to_categorical",
     "train_test_split": "sklearn.model_selection.train_test_split",
+    **{name: f"keras_tuner.{name}" for name in ("RandomSearch", "Hyperband", "BayesianOptimization",
+                                                 "GridSearch")},
 }
 
 # Keras sub-packages whose public names are flat: keras.layers.core.Dense -> keras.layers.Dense.
@@ -118,7 +121,8 @@ _FLAT_PACKAGES = ("layers", "optimizers", "callbacks", "activations", "losses", 
                   "initializers", "regularizers")
 
 _PREFILTER = re.compile(
-    r"keras|tensorflow|\b(?:Sequential|Dense|Conv[123]D|BatchNormalization|MultiHeadAttention)\b"
+    r"keras|tensorflow|\b(?:Sequential|Dense|Conv[123]D|BatchNormalization|MultiHeadAttention"
+    r"|RandomSearch|Hyperband|BayesianOptimization)\b"
 )
 
 
@@ -127,6 +131,7 @@ def mentions_keras(source: str) -> bool:
     return _PREFILTER.search(source) is not None
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical(dotted: str) -> str:
     """Fold a fully-qualified dotted name to its canonical Keras spelling (others unchanged)."""
     for alias, target in _TF2_ALIASES.items():

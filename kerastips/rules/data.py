@@ -307,7 +307,10 @@ class TestSetTuning(Rule):
     Test data is the test part of a split: the second pair of `load_data()`, the test outputs of
     `train_test_split`, `tfds.load(split="test")`, a directory named test, or a variable named so
     (`x_test`, `test_ds`, ...), and anything derived from it. Validation data (`x_val`,
-    `validation_split`) is not test data. One final `evaluate()` on the test set is the right use.
+    `validation_split`) is not test data, nor is a validation slice carved out of the test set
+    (`x_val = x_test[:5000]`: its rows are not the ones finally tested). One final `evaluate()` on
+    the test set is the right use. Code inside unit tests (`test_*` functions, `TestCase` classes)
+    exercises the API rather than training a model, and is not flagged.
 
     ## Why is this bad?
     Once the test set has chosen the model, its score is no longer an unbiased estimate of
@@ -418,6 +421,26 @@ for seed in range(3):
     model.fit(x_train, y_train, validation_split=0.1, epochs=5)
     results.append(model.evaluate(x_test, y_test))
 print(sum(results) / len(results))
+""",
+        # A validation half carved out of the official test set: the other half stays unseen
+        """
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_val, y_val = x_test[:5000], y_test[:5000]
+x_test, y_test = x_test[5000:], y_test[5000:]
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=5)
+model.evaluate(x_test, y_test)
+""",
+        # A unit-test helper, reached only from test functions
+        """
+from tensorflow import keras
+def _check(optimizer):
+    model = keras.Sequential([keras.layers.Dense(2)])
+    model.compile(optimizer=optimizer, loss="mse")
+    model.fit(X_train, y_train, validation_data=(X_test, y_test))
+def test_adam():
+    _check("adam")
 """,
         # Logging the test score per epoch, without acting on it; monitoring val_loss
         """
@@ -561,6 +584,33 @@ clf.compile(optimizer="adam", loss="categorical_crossentropy")
 clf.fit(train_flow, epochs=20, validation_data=holdout)
 """,
             (17,),
+        ),
+        Invalid(  # load_data's test pair renamed: the data is still the test set
+            """
+from tensorflow import keras
+(x_train, y_train), (x_val, y_val) = keras.datasets.imdb.load_data(num_words=20000)
+x_val = keras.utils.pad_sequences(x_val, maxlen=200)
+model.compile(optimizer="adam", loss="binary_crossentropy")
+model.fit(x_train, y_train, batch_size=32, epochs=2, validation_data=(x_val, y_val))
+""",
+            (6,),
+        ),
+        Invalid(  # a dataset read from the test directory, whatever its variable is called
+            """
+import tensorflow as tf
+train_ds = tf.keras.utils.image_dataset_from_directory("pets/train", image_size=(160, 160))
+val_ds = tf.keras.utils.image_dataset_from_directory("pets/test", image_size=(160, 160))
+model.compile(optimizer="adam", loss="binary_crossentropy")
+model.fit(train_ds, validation_data=val_ds, epochs=3)
+""",
+            (6,),
+        ),
+        Invalid(  # a bare-name keras-tuner snippet
+            """
+tuner = RandomSearch(build_model, objective="val_loss", max_trials=5)
+tuner.search(X_train, y_train, epochs=5, validation_data=(X_test, y_test))
+""",
+            (3,),
         ),
         Invalid(  # tensorflow_datasets' test split used for validation
             """

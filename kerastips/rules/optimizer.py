@@ -30,9 +30,18 @@ def resolve_optimizer(compile_call: CompileCall):
             return None
         return name, None, compile_call.node, compile_call.context.statement
     if isinstance(optimizer, OptimizerValue):
-        rate = optimizer.args.value("learning_rate", 0) or optimizer.args.value("lr")
+        if optimizer.short in _SELF_WARMING:
+            return None
+        # tensorflow_addons' decoupled-weight-decay optimizers take weight_decay first.
+        position = 1 if optimizer.kind.startswith("tensorflow_addons.") and optimizer.short in (
+            "AdamW", "SGDW") else 0
+        rate = optimizer.args.value("learning_rate", position) or optimizer.args.value("lr")
         return optimizer.short, rate, optimizer.call, optimizer.statement
     return None
+
+
+# Optimizers designed to need no warmup (RAdam rectifies the early variance itself).
+_SELF_WARMING = frozenset({"RectifiedAdam"})
 
 
 def has_warmup(rate: Value | None) -> bool | None:
@@ -192,6 +201,16 @@ model = keras.Sequential([keras.layers.Dense(10)])
 model.compile(optimizer=keras.optimizers.SGD(lr, momentum=0.9), loss="mse")
 model.fit(x_train, y_train, batch_size=4096, validation_split=0.1)
 """,
+        # tensorflow_addons' AdamW with a warmup schedule as its second argument; RectifiedAdam
+        """
+import tensorflow as tf
+import tensorflow_addons as tfa
+inputs = tf.keras.Input((16, 8))
+model = tf.keras.Model(inputs, tf.keras.layers.MultiHeadAttention(2, 8)(inputs, inputs))
+warm = tf.keras.optimizers.schedules.CosineDecay(0.0, 10000, warmup_target=1e-3, warmup_steps=500)
+model.compile(optimizer=tfa.optimizers.AdamW(1e-4, warm), loss="mse")
+model.compile(optimizer=tfa.optimizers.RectifiedAdam(1e-3), loss="mse")
+""",
         # Evaluating with a large batch is not training with one
         """
 import keras
@@ -251,6 +270,46 @@ model.add(keras.layers.Dense(1, activation="sigmoid"))
 model.compile("nadam", "binary_crossentropy")
 """,
             (10,),
+        ),
+        Invalid(  # tensorflow_addons' AdamW (weight_decay first), learning rate from a config dict
+            """
+import tensorflow as tf
+import tensorflow_addons as tfa
+config = dict(learning_rate=1e-3, weight_decay=1e-4)
+inputs = tf.keras.Input((16, 8))
+x = tf.keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(inputs, inputs)
+model = tf.keras.Model(inputs, x)
+opt = tfa.optimizers.AdamW(config["weight_decay"], config["learning_rate"])
+model.compile(optimizer=opt, loss="mse")
+""",
+            (8,),
+        ),
+        Invalid(  # a wrapper model that gets its attention sub-model through __init__
+            """
+import keras
+from keras import layers
+
+class ViT(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.attention = layers.MultiHeadAttention(num_heads=4, key_dim=16)
+    def call(self, x):
+        return self.attention(x, x)
+
+class ViTDistilled(ViT):
+    def __init__(self):
+        super().__init__()
+        self.dist_head = layers.Dense(10)
+
+class Distiller(keras.Model):
+    def __init__(self, student, teacher):
+        super().__init__()
+        self.student, self.teacher = student, teacher
+
+distiller = Distiller(student=ViTDistilled(), teacher=teacher_model)
+distiller.compile(optimizer=keras.optimizers.AdamW(weight_decay=1e-4, learning_rate=1e-3), loss="mse")
+""",
+            (23,),
         ),
         Invalid(  # large batch through fit(batch_size=...), constant propagated, SGD
             """

@@ -295,6 +295,20 @@ model.add(Dense(1, activation='sigmoid'))
 """,
             (4,),
         ),
+        Invalid(  # several star imports
+            """
+from keras.layers import *
+from keras.models import *
+
+def discriminator():
+    model = Sequential()
+    model.add(Conv2D(64, 3, strides=2, padding="same"))
+    model.add(LeakyReLU(0.2))
+    model.add(BatchNormalization(momentum=0.8))
+    return model
+""",
+            (9,),
+        ),
         Invalid(  # LeakyReLU layer followed by BN, via tf.compat.v1.keras
             """
 import tensorflow as tf
