@@ -17,6 +17,7 @@ from kerastips.config import ConfigError, load_settings
 from kerastips.diagnostic import Diagnostic, FileError
 from kerastips.discovery import discover
 from kerastips.engine import REPORT_BUGS, lint_file
+from kerastips.fixer import fix_file
 from kerastips.rules import ALL_RULES, rule_by_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -30,47 +31,33 @@ def cli() -> None:
     """A static linter for TensorFlow/Keras training code."""
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option(
-    "--select",
-    help="Rules to enable, replacing the configured selection: codes, prefixes (KT3) or ALL.",
-    **_SELECTORS,
-)
-@click.option("--extend-select", help="Rules to enable on top of the selection.", **_SELECTORS)
-@click.option("--ignore", help="Rules to disable.", **_SELECTORS)
-@click.option(
-    "--output-format", type=click.Choice(report.FORMATS), default="concise", show_default=True
-)
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--statistics", is_flag=True, help="Count the findings per rule, not list them.")
-@click.option(
-    "-o",
-    "--output-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE instead of stdout.",
-)
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read [tool.kerastips] from this TOML file instead of the nearest pyproject.toml.",
-)
-@click.option(
-    "--force-exclude", is_flag=True, help="Apply the exclusions to paths named explicitly too."
-)
-def lint(
-    paths: tuple[str, ...],
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    output_format: str,
-    exit_zero: bool,
-    statistics: bool,
-    output_file: Path | None,
-    config: Path | None,
-    force_exclude: bool,
-) -> None:
-    """Lint PATHS (files and folders; default: the current folder)."""
+def _selection(command):
+    """The options that say which files and rules a command works on (shared by lint and fix)."""
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path(path_type=str)),
+        click.option(
+            "--select",
+            help="Rules to enable, replacing the configured selection: codes, prefixes (KT3) or ALL.",
+            **_SELECTORS,
+        ),
+        click.option("--extend-select", help="Rules to enable on top of the selection.", **_SELECTORS),
+        click.option("--ignore", help="Rules to disable.", **_SELECTORS),
+        click.option(
+            "--config",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Read [tool.kerastips] from this TOML file instead of the nearest pyproject.toml.",
+        ),
+        click.option(
+            "--force-exclude", is_flag=True, help="Apply the exclusions to paths named explicitly too."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _files(paths, select, extend_select, ignore, config, force_exclude):
+    """The settings and the files they select, or exit 2 on a configuration error."""
     try:
         settings = load_settings(
             paths,
@@ -82,6 +69,36 @@ def lint(
     except ConfigError as exc:
         _fail(str(exc))
     files, errors = discover(paths, settings, force_exclude=force_exclude)
+    return settings, files, errors
+
+
+@cli.command()
+@_selection
+@click.option(
+    "--output-format", type=click.Choice(report.FORMATS), default="concise", show_default=True
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Count the findings per rule, not list them.")
+@click.option(
+    "-o",
+    "--output-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE instead of stdout.",
+)
+def lint(
+    paths: tuple[str, ...],
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config: Path | None,
+    force_exclude: bool,
+    output_format: str,
+    exit_zero: bool,
+    statistics: bool,
+    output_file: Path | None,
+) -> None:
+    """Lint PATHS (files and folders; default: the current folder)."""
+    settings, files, errors = _files(paths, select, extend_select, ignore, config, force_exclude)
     diagnostics: list[Diagnostic] = []
     for path in files:
         result = lint_file(path, settings.rules_for(path), str(path))
@@ -105,6 +122,45 @@ def lint(
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+@cli.command()
+@_selection
+@click.option("--apply", is_flag=True, help="Write the fixes to the files (atomically).")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that change training on purpose.")
+def fix(
+    paths: tuple[str, ...],
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config: Path | None,
+    force_exclude: bool,
+    apply: bool,
+    unsafe_fixes: bool,
+) -> None:
+    """Show the fixes for PATHS as a unified diff; write them with --apply.
+
+    Exit codes: without --apply, 1 when a diff is pending and 0 when there is nothing to fix;
+    with --apply, 0 once written; 2 when a file could not be read, parsed or written.
+    """
+    settings, files, errors = _files(paths, select, extend_select, ignore, config, force_exclude)
+    results = []
+    for path in files:
+        result = fix_file(path, settings.rules_for(path), unsafe_fixes, apply, str(path))
+        if isinstance(result, FileError):
+            errors.append(result)
+        else:
+            results.append(result)
+    errors.sort()
+    for error in errors:
+        click.echo(report.file_error_line(error), err=True)
+    changed = [result for result in results if result.changed]
+    if not apply:
+        click.echo("".join(result.diff() for result in changed), nl=False)
+    click.echo(report.fix_summary(results, apply, unsafe_fixes), err=True, nl=False)
+    if errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if changed and not apply else EXIT_CLEAN)
 
 
 @cli.command()

@@ -19,6 +19,7 @@ class Diagnostic:
     message: str
     severity: str  # "error" | "warning"
     fix_available: bool = False
+    fix_applicability: str | None = None  # "safe" | "unsafe" when a fix is available
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -9,6 +9,7 @@ import io
 import re
 import sys
 import tokenize
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -36,6 +37,11 @@ class SourceError(Exception):
 
 def decode(data: bytes) -> str:
     """Bytes to text the way Python would read the module (BOM and coding cookie honoured)."""
+    return decode_with_encoding(data)[0]
+
+
+def decode_with_encoding(data: bytes) -> tuple[str, str]:
+    """The text, and the encoding that turns it back into the same bytes."""
     if b"\0" in data:
         raise SourceError("binary file (contains NUL bytes), not Python source")
     try:
@@ -43,10 +49,11 @@ def decode(data: bytes) -> str:
     except SyntaxError as exc:
         raise SourceError(f"bad encoding declaration: {exc}") from None
     try:
-        return data.decode("utf-8-sig" if encoding == "utf-8-sig" else encoding)
+        return data.decode(encoding), encoding
     except (UnicodeDecodeError, LookupError) as exc:
         where = f" at byte {exc.start}" if isinstance(exc, UnicodeDecodeError) else ""
-        raise SourceError(f"cannot decode as {encoding}{where}") from None
+        shown = "utf-8" if encoding == "utf-8-sig" else encoding
+        raise SourceError(f"cannot decode as {shown}{where}") from None
 
 
 def parse(source: str) -> cst.Module:
@@ -71,25 +78,31 @@ def _syntax_error(source: str, exc: cst.ParserSyntaxError) -> str:
 
 
 @contextlib.contextmanager
-def _recursion_limit(limit: int):
+def deep_recursion():
     """Long generated expressions (`a + b + ... `) nest deeply in the tree; the walks recurse."""
     previous = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(previous, limit))
+    sys.setrecursionlimit(max(previous, RECURSION_LIMIT))
     try:
         yield
     finally:
         sys.setrecursionlimit(previous)
 
 
-def lint_source(source: str, path: str, rules: Sequence[Rule]) -> list[Diagnostic]:
-    """Lint one module's text; raises SourceError when it cannot be parsed."""
+@dataclass(frozen=True)
+class Report:
+    """A finding that survived suppression, with its resolved diagnostic."""
+
+    rule: Rule
+    finding: Finding
+    diagnostic: Diagnostic
+
+
+def check(source: str, path: str, rules: Sequence[Rule]) -> tuple[cst.Module | None, list[Report]]:
+    """The parsed module (None when the pre-filter skipped it) and its reports, in file order.
+
+    Raises SourceError when the source cannot be parsed. Call within deep_recursion()."""
     if not rules or not mentions_keras(source):
-        return []
-    with _recursion_limit(RECURSION_LIMIT):
-        return _lint_module(source, path, rules)
-
-
-def _lint_module(source: str, path: str, rules: Sequence[Rule]) -> list[Diagnostic]:
+        return None, []
     module = parse(source)
     kfile = extract(module, source)
     found: list[tuple[Rule, Finding]] = []
@@ -101,10 +114,10 @@ def _lint_module(source: str, path: str, rules: Sequence[Rule]) -> list[Diagnost
                 seen.add(key)
                 found.append((rule, finding))
     if not found:
-        return []
+        return module, []
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     line_codes, file_codes = suppressions(source)
-    out = []
+    reports = []
     for rule, finding in found:
         where = positions[finding.node]
         span = positions[finding.statement] if finding.statement in positions else where
@@ -112,21 +125,29 @@ def _lint_module(source: str, path: str, rules: Sequence[Rule]) -> list[Diagnost
             rule.code in line_codes.get(line, ()) for line in range(span.start.line, span.end.line + 1)
         ):
             continue
-        out.append(
-            Diagnostic(
-                path=path,
-                line=where.start.line,
-                column=where.start.column + 1,
-                end_line=where.end.line,
-                end_column=where.end.column + 1,
-                code=rule.code,
-                name=rule.name,
-                message=finding.message,
-                severity=rule.severity.value,
-                fix_available=False,
-            )
+        fix = finding.fix
+        diagnostic = Diagnostic(
+            path=path,
+            line=where.start.line,
+            column=where.start.column + 1,
+            end_line=where.end.line,
+            end_column=where.end.column + 1,
+            code=rule.code,
+            name=rule.name,
+            message=finding.message,
+            severity=rule.severity.value,
+            fix_available=fix is not None,
+            fix_applicability=fix.applicability.value if fix else None,
         )
-    return sorted(out)
+        reports.append(Report(rule, finding, diagnostic))
+    reports.sort(key=lambda report: report.diagnostic)
+    return module, reports
+
+
+def lint_source(source: str, path: str, rules: Sequence[Rule]) -> list[Diagnostic]:
+    """Lint one module's text; raises SourceError when it cannot be parsed."""
+    with deep_recursion():
+        return [report.diagnostic for report in check(source, path, rules)[1]]
 
 
 def suppressions(source: str) -> tuple[dict[int, set[str]], set[str]]:

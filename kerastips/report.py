@@ -68,7 +68,7 @@ def _record(d: Diagnostic) -> dict:
         "path": d.path,
         "location": {"row": d.line, "column": d.column},
         "end_location": {"row": d.end_line, "column": d.end_column},
-        "fix": {"available": d.fix_available},
+        "fix": {"available": d.fix_available, "applicability": d.fix_applicability},
     }
 
 
@@ -77,7 +77,7 @@ def _as_diagnostic(error: FileError) -> Diagnostic:
 
 
 def _concise(d: Diagnostic) -> str:
-    fixable = "[*] " if d.fix_available else ""
+    fixable = "[*] " if d.fix_applicability == "safe" else ""  # as Ruff: fixable by `fix --apply`
     return f"{d.path}:{d.line}:{d.column}: {d.code} {fixable}{d.message}"
 
 
@@ -142,3 +142,22 @@ def _statistics(diagnostics: Sequence[Diagnostic]) -> list[tuple[str, str, int]]
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def fix_summary(results, applied: bool, unsafe: bool) -> str:
+    """What `kerastips fix` did or would do, and what is left for the user."""
+    fixes = sum(len(result.applied) for result in results)
+    files = sum(1 for result in results if result.changed)
+    if not fixes:
+        line = "No fixes available."
+    else:
+        verb = "Fixed" if applied else "Would fix"
+        line = f"{verb} {_plural(fixes, 'finding')} in {_plural(files, 'file')}."
+    left = [d for result in results for d in result.remaining]
+    hidden = sum(1 for d in left if d.fix_applicability == "unsafe")
+    if left:
+        line += f" {_plural(len(left), 'finding')} left"
+        if hidden and not unsafe:
+            line += f" ({hidden} with unsafe fixes: add --unsafe-fixes)"
+        line += "."
+    return line + "\n"

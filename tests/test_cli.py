@@ -236,7 +236,7 @@ def test_json_round_trip(project):
         "path": "model.py",
         "location": {"row": 6, "column": 5},
         "end_location": {"row": 6, "column": 32},
-        "fix": {"available": False},
+        "fix": {"available": True, "applicability": "unsafe"},
     }
 
 

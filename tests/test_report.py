@@ -20,9 +20,10 @@ model = keras.Sequential([
 MESSAGE = "BatchNormalization applied after the 'relu' activation of Dense"
 
 
-def kt101(path="model.py", line=6, column=5, end_line=6, end_column=32, fix=False) -> Diagnostic:
+def kt101(path="model.py", line=6, column=5, end_line=6, end_column=32, fix=None) -> Diagnostic:
     return Diagnostic(
-        path, line, column, end_line, end_column, "KT101", "batchnorm-after-activation", MESSAGE, "warning", fix
+        path, line, column, end_line, end_column, "KT101", "batchnorm-after-activation", MESSAGE, "warning",
+        fix is not None, fix,
     )
 
 
@@ -39,8 +40,9 @@ def test_concise():
     )
 
 
-def test_concise_marks_fixable_findings_like_ruff():
-    assert render([kt101(fix=True)], []) == f"model.py:6:5: KT101 [*] {MESSAGE}\nFound 1 error.\n"
+def test_concise_marks_safely_fixable_findings_like_ruff():
+    assert render([kt101(fix="safe")], []) == f"model.py:6:5: KT101 [*] {MESSAGE}\nFound 1 error.\n"
+    assert render([kt101(fix="unsafe")], []) == f"model.py:6:5: KT101 {MESSAGE}\nFound 1 error.\n"
 
 
 def test_summary_lines():
@@ -101,7 +103,7 @@ def test_full_falls_back_to_the_concise_line_when_the_source_is_gone(tmp_path, m
 
 
 def test_json_round_trip_with_file_errors_as_e902_records():
-    records = json.loads(render([kt301(), kt101(fix=True)], [FileError("broken.py", "syntax error")], "json"))
+    records = json.loads(render([kt301(), kt101(fix="unsafe")], [FileError("broken.py", "syntax error")], "json"))
     assert [(record["path"], record["code"]) for record in records] == [
         ("broken.py", "E902"),
         ("model.py", "KT101"),
@@ -115,9 +117,9 @@ def test_json_round_trip_with_file_errors_as_e902_records():
         "path": "broken.py",
         "location": {"row": 1, "column": 1},
         "end_location": {"row": 1, "column": 1},
-        "fix": {"available": False},
+        "fix": {"available": False, "applicability": None},
     }
-    assert records[1]["fix"] == {"available": True}
+    assert records[1]["fix"] == {"available": True, "applicability": "unsafe"}
     assert (records[2]["location"], records[2]["end_location"]) == ({"row": 12, "column": 1}, {"row": 12, "column": 10})
 
 

@@ -44,6 +44,7 @@ from kerastips.ir.model import (
     Score,
     Seq,
     Tensor,
+    Use,
     Value,
     model_nodes,
 )
@@ -179,6 +180,7 @@ class Extractor:
     # ---- driver ------------------------------------------------------------------------------
 
     def run(self) -> KerasFile:
+        self.kfile.imports = self.imports
         self.exec_block(self.module.body, self.globals)
         while self.pending:  # what no call reached: analysed on its own, callers before callees
             item = next((i for i in self.pending if not self.referenced(i)), self.pending[0])
@@ -205,7 +207,8 @@ class Extractor:
     # ---- statements --------------------------------------------------------------------------
 
     def exec_block(self, body: Iterable[cst.CSTNode], scope: Scope) -> None:
-        for stmt in body:
+        for index, stmt in enumerate(body):
+            self.kfile.siblings[id(stmt)] = (body, index)
             if self.call_stack:
                 self.budget -= 1
             self.exec_stmt(stmt, scope)
@@ -670,7 +673,7 @@ class Extractor:
         if isinstance(callee, Ref):
             return self.call_ref(callee.name, call, args, scope)
         if isinstance(callee, LayerNode):
-            return self.apply_layer(callee, args)
+            return self.apply_layer(callee, args, call)
         if isinstance(callee, ModelValue):
             tensors = [v for v, _ in args.positional[:1] if isinstance(v, Tensor)]
             if callee.kind == "sequential" and callee.nodes and tensors:
@@ -736,6 +739,7 @@ class Extractor:
             first = args.value("x", 0) or args.value("features", 0)
             if isinstance(first, Tensor):
                 node = self.new_node(f"op:{short}", call, args)
+                node.uses.append(Use("apply", call, self.statement))
                 for producer in first.producers:
                     self.connect(producer, node)
                 return Tensor(frozenset({node}))
@@ -829,7 +833,8 @@ class Extractor:
     def connect(self, source: LayerNode, target: LayerNode) -> None:
         self.kfile.preds.setdefault(target, set()).add(source)
 
-    def apply_layer(self, layer: LayerNode, args: Args) -> Value:
+    def apply_layer(self, layer: LayerNode, args: Args, call: cst.Call) -> Value:
+        layer.uses.append(Use("apply", call, self.statement))
         inputs = args.value("inputs", 0)
         for tensor in contains(inputs, Tensor) if inputs is not None else []:
             for producer in tensor.producers:
@@ -858,15 +863,21 @@ class Extractor:
         model = ModelValue("sequential", call)
         self.kfile.models.append(model)
         self.sequentials.append(model)
-        layers = args.value("layers", 0)
-        if isinstance(layers, Seq):
-            for item in layers.items:
-                self.add_to_sequential(model, item, call)
+        given = args.get("layers", 0)
+        if given is not None and isinstance(given[0], Seq):
+            container = given[1]
+            elements = container.elements if isinstance(container, (cst.List, cst.Tuple)) else ()
+            exact = len(elements) == len(given[0].items) and not given[0].repeated
+            for i, item in enumerate(given[0].items):
+                use = Use("element", elements[i], self.statement, container) if exact else None
+                self.add_to_sequential(model, item, call, use)
         return model
 
-    def add_to_sequential(self, model: ModelValue, item: Value, at: cst.CSTNode) -> None:
+    def add_to_sequential(self, model: ModelValue, item: Value, at: cst.CSTNode, use: Use | None) -> None:
         if isinstance(item, LayerNode):
             node, tail = item, frozenset({item})
+            if use is not None:
+                node.uses.append(use)
         elif isinstance(item, ModelValue) and item.kind == "sequential" and item.nodes:
             node, tail = item.nodes[0], item.tail
             model.nodes.extend(item.nodes[1:])
@@ -882,7 +893,7 @@ class Extractor:
         if method == "add" and model.kind in ("sequential", "unknown"):
             layer = args.value("layer", 0)
             if layer is not None:
-                self.add_to_sequential(model, layer, call)
+                self.add_to_sequential(model, layer, call, Use("add", call, self.statement))
             return Const(None)
         if method == "compile":
             self.kfile.compiles.append(CompileCall(call, model, args, self.context()))

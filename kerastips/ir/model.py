@@ -111,6 +111,18 @@ class Args:
         return got[0] if got else None
 
 
+@dataclass(frozen=True)
+class Use:
+    """How a layer enters a model, for fixes that move it: an element of a `Sequential([...])`
+    list (``node`` is the cst.Element, ``container`` the list), a `model.add(layer)` call, or a
+    call applying it to a tensor (``layer(x)``, ``tf.nn.relu(x)``)."""
+
+    kind: str  # "element" | "add" | "apply"
+    node: cst.CSTNode
+    statement: Optional[cst.CSTNode]
+    container: Optional[cst.CSTNode] = None
+
+
 @dataclass(eq=False)
 class LayerNode(Value):
     """A layer object (or a tensor op) and its place in the layer graph.
@@ -124,6 +136,7 @@ class LayerNode(Value):
     statement: Optional[cst.CSTNode]
     args: Args
     cls: Optional["ClassInfo"] = None
+    uses: list = field(default_factory=list)
 
     @property
     def short(self) -> str:
@@ -322,9 +335,25 @@ class KerasFile:
     compiles: list = field(default_factory=list)
     fits: list = field(default_factory=list)
     evaluates: list = field(default_factory=list)
+    imports: dict = field(default_factory=dict)  # local name -> imported dotted name
+    siblings: dict = field(default_factory=dict)  # id(statement) -> (its block, its index)
+    _successors: Optional[dict] = None
 
     def inputs_of(self, node: LayerNode) -> set:
         return self.preds.get(node, set())
+
+    def outputs_of(self, node: LayerNode) -> set:
+        if self._successors is None:
+            self._successors = {}
+            for target, sources in self.preds.items():
+                for source in sources:
+                    self._successors.setdefault(source, set()).add(target)
+        return self._successors.get(node, set())
+
+    def adjacent(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+        """Whether `second` is the statement right after `first` in the same block."""
+        a, b = self.siblings.get(id(first)), self.siblings.get(id(second))
+        return a is not None and b is not None and a[0] is b[0] and b[1] == a[1] + 1
 
     def compiles_of(self, model: ModelValue) -> list:
         return [c for c in self.compiles if c.model is model]

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping
 
 import libcst as cst
 
+from kerastips.edits import Applicability, Fix
+
 if TYPE_CHECKING:
     from kerastips.ir.model import KerasFile
 
@@ -38,10 +40,12 @@ class Option:
 
 @dataclass(frozen=True)
 class Invalid:
-    """A source example the rule must flag, at exactly these (1-based) lines."""
+    """A source example the rule must flag, at exactly these (1-based) lines; ``fixed`` is the
+    exact source after `kerastips fix --unsafe-fixes` (None: the rule offers no fix here)."""
 
     code: str
     lines: tuple[int, ...]
+    fixed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Finding:
     node: cst.CSTNode
     message: str
     statement: cst.CSTNode | None = None
+    fix: Fix | None = None
 
 
 class Rule:
@@ -66,6 +71,7 @@ class Rule:
     summary: ClassVar[str]  # one line, for `kerastips rules` and SARIF
     severity: ClassVar[Severity] = Severity.WARNING
     default_enabled: ClassVar[bool] = True
+    fix_applicability: ClassVar[Applicability | None] = None  # None: the rule never fixes
     options: ClassVar[Mapping[str, Option]] = {}
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()

@@ -19,7 +19,9 @@ from kerastips.ir.model import (
     Seq,
     data_origin,
 )
+from kerastips.edits import Applicability, Edit, Fix, number, replace_keyword, with_argument
 from kerastips.ir.extract import name_origin
+from kerastips.ir.model import Data
 from kerastips.rules.base import Finding, Invalid, Rule
 
 _DECISION_CALLBACKS = ("EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "BackupAndRestore")
@@ -39,6 +41,43 @@ def held_out_evaluation(kfile: KerasFile, fit: FitCall) -> bool:
         if origin == VALIDATION or (evaluation.method.startswith("evaluate") and origin not in (TEST, TRAIN)):
             return True
     return False
+
+
+def trains_on_arrays(fit: FitCall) -> bool:
+    """Whether fit() gets arrays, the only input validation_split works with: x is known to be an
+    array, or labels are passed separately (Keras refuses y with a dataset or generator)."""
+    if fit.method != "fit" or fit.x is None:
+        return False
+    x = fit.x[0]
+    if isinstance(x, Data) and x.kind in ("dataset", "generator"):
+        return False
+    return (isinstance(x, Data) and x.kind == "array") or fit.args.get("y", 1) is not None
+
+
+def add_validation_split(fit: FitCall) -> Fix | None:
+    """`validation_split=0.2` for array input (replacing a `validation_split=0` that is there)."""
+    if not trains_on_arrays(fit):
+        return None
+    given = _keyword_argument(fit, "validation_split")
+    if given is not None:
+        rewrite = lambda u: replace_keyword(u, given, "validation_split", number(0.2))  # noqa: E731
+    else:
+        rewrite = lambda u: with_argument(u, "validation_split", number(0.2))  # noqa: E731
+    return Fix(Applicability.UNSAFE, (Edit(fit.node, rewrite, fit.context.statement),))
+
+
+def validation_split_instead(fit: FitCall) -> Fix | None:
+    """`validation_data=(x_test, y_test)` -> `validation_split=0.2`, for array input."""
+    argument = _keyword_argument(fit, "validation_data")
+    if argument is None or not trains_on_arrays(fit):
+        return None
+    edit = Edit(fit.node, lambda u: replace_keyword(u, argument, "validation_split", number(0.2)),
+                fit.context.statement)
+    return Fix(Applicability.UNSAFE, (edit,))
+
+
+def _keyword_argument(fit: FitCall, keyword: str) -> cst.Arg | None:
+    return next((a for a in fit.node.args if a.keyword is not None and a.keyword.value == keyword), None)
 
 
 def validated_runs(kfile: KerasFile) -> list[FitCall]:
@@ -81,6 +120,7 @@ class MissingValidation(Rule):
     code = "KT301"
     name = "missing-validation"
     summary = "fit() with no validation data and no held-out evaluation"
+    fix_applicability = Applicability.UNSAFE
 
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         validated = validated_runs(kfile)
@@ -101,7 +141,7 @@ class MissingValidation(Rule):
                 else "add validation_split=0.2 or validation_data=(x_val, y_val)"
             )
             yield Finding(fit.node, f"{fit.method}() without validation data: {advice}",
-                          fit.context.statement)
+                          fit.context.statement, add_validation_split(fit))
 
     VALID = (
         """
@@ -200,6 +240,14 @@ model.fit(x_train, y_train, epochs=5)
 model.evaluate(x_test, y_test)
 """,
             (6,),
+            fixed="""
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, epochs=5, validation_split=0.2)
+model.evaluate(x_test, y_test)
+""",
         ),
         Invalid(  # functional model, a tf.data pipeline, fit inside a helper
             """
@@ -247,6 +295,15 @@ def finetune(model, x_train, y_train):
 finetune(load_model("base.h5"), x_train, y_train)
 """,
             (6,),
+            fixed="""
+from tensorflow.keras.models import load_model
+
+def finetune(model, x_train, y_train):
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.fit(x_train, y_train, batch_size=64, epochs=3, validation_split=0.2)
+
+finetune(load_model("base.h5"), x_train, y_train)
+""",
         ),
         Invalid(  # bare-name snippet
             """
@@ -257,6 +314,13 @@ model.compile(loss='binary_crossentropy', optimizer='adam', metrics=['accuracy']
 model.fit(X, y, epochs=150, batch_size=10)
 """,
             (6,),
+            fixed="""
+model = Sequential()
+model.add(Dense(12, input_dim=8, activation='relu'))
+model.add(Dense(1, activation='sigmoid'))
+model.compile(loss='binary_crossentropy', optimizer='adam', metrics=['accuracy'])
+model.fit(X, y, epochs=150, batch_size=10, validation_split=0.2)
+""",
         ),
     )
 
@@ -340,6 +404,7 @@ class TestSetTuning(Rule):
     code = "KT302"
     name = "test-set-tuning"
     summary = "Test data used for validation or model selection"
+    fix_applicability = Applicability.UNSAFE
 
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         for fit in kfile.fits:
@@ -358,6 +423,7 @@ class TestSetTuning(Rule):
                 f"test data passed as validation_data drives {what}; validate on a split of the "
                 "training data (validation_split=0.2) and keep the test set for one final evaluate()",
                 fit.context.statement,
+                validation_split_instead(fit),
             )
         for fit in kfile.fits:
             if fit.context.in_test:
@@ -476,6 +542,15 @@ model.fit(x_train, y_train, epochs=50,
           callbacks=[keras.callbacks.EarlyStopping(patience=3)])
 """,
             (7,),
+            fixed="""
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, epochs=50,
+          validation_split=0.2,
+          callbacks=[keras.callbacks.EarlyStopping(patience=3)])
+""",
         ),
         Invalid(  # test data derived by scaling and one-hot encoding; tf.data wrapping
             """
@@ -490,6 +565,17 @@ model.compile(optimizer="adam", loss="categorical_crossentropy")
 model.fit(train_images, train_labels, validation_data=test_ds, epochs=10)
 """,
             (10,),
+            fixed="""
+import tensorflow as tf
+from tensorflow.keras.utils import to_categorical
+(train_images, train_labels), (test_images, test_labels) = tf.keras.datasets.mnist.load_data()
+test_images = test_images.reshape(-1, 784).astype("float32") / 255
+test_labels = to_categorical(test_labels)
+test_ds = tf.data.Dataset.from_tensor_slices((test_images, test_labels)).batch(64)
+model = tf.keras.Sequential([tf.keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="categorical_crossentropy")
+model.fit(train_images, train_labels, validation_split=0.2, epochs=10)
+""",
         ),
         Invalid(  # train_test_split's test outputs, in a helper; a keras-tuner search
             """
@@ -594,6 +680,13 @@ model.compile(optimizer="adam", loss="binary_crossentropy")
 model.fit(x_train, y_train, batch_size=32, epochs=2, validation_data=(x_val, y_val))
 """,
             (6,),
+            fixed="""
+from tensorflow import keras
+(x_train, y_train), (x_val, y_val) = keras.datasets.imdb.load_data(num_words=20000)
+x_val = keras.utils.pad_sequences(x_val, maxlen=200)
+model.compile(optimizer="adam", loss="binary_crossentropy")
+model.fit(x_train, y_train, batch_size=32, epochs=2, validation_split=0.2)
+""",
         ),
         Invalid(  # a dataset read from the test directory, whatever its variable is called
             """

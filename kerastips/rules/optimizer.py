@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
+
+import libcst as cst
 
 from kerastips.ir.model import (
     CallbackValue,
@@ -16,28 +19,66 @@ from kerastips.ir.model import (
     Value,
     model_nodes,
 )
-from kerastips.ir.names import ADAPTIVE_OPTIMIZERS, ATTENTION_LAYERS, STRING_OPTIMIZERS, TRANSFORMER_BLOCKS
+from kerastips.ir.names import (
+    ADAPTIVE_OPTIMIZERS,
+    ATTENTION_LAYERS,
+    STRING_OPTIMIZERS,
+    TRANSFORMER_BLOCKS,
+    canonical,
+)
+from kerastips.edits import Applicability, Edit, Fix, call, number, replace_argument_value, with_argument
 from kerastips.rules.base import Finding, Invalid, Option, Rule
 
+# Keras' default learning rates, the warmup target when the code gives none.
+DEFAULT_RATES = {"SGD": 0.01, "Adagrad": 0.001, "Adadelta": 0.001, "Ftrl": 0.001}
 
-def resolve_optimizer(compile_call: CompileCall):
-    """(optimizer class short name, learning-rate value or None, report node, statement) of a
-    compile call, or None when the optimizer cannot be told."""
+
+@dataclass(frozen=True)
+class OptimizerUse:
+    """The optimizer a compile() call trains with, as far as the code shows it."""
+
+    name: str  # the optimizer class, e.g. "Adam"
+    rate: Value | None  # its learning rate (None: the class default)
+    node: cst.CSTNode  # where it is reported: the optimizer call, or compile() for a string
+    statement: cst.CSTNode
+    optimizer: OptimizerValue | None  # None for a string optimizer ("adam")
+    string: cst.CSTNode | None  # the string's node, for a string optimizer
+
+    @property
+    def rate_argument(self) -> cst.Arg | None:
+        if self.optimizer is None:
+            return None
+        position = _rate_position(self.optimizer)
+        for index, arg in enumerate(self.optimizer.call.args):
+            if (arg.keyword is not None and arg.keyword.value in ("learning_rate", "lr")) or (
+                arg.keyword is None and index == position
+            ):
+                return arg
+        return None
+
+
+def resolve_optimizer(compile_call: CompileCall) -> OptimizerUse | None:
+    """The optimizer of a compile call, or None when it cannot be told."""
     optimizer = compile_call.optimizer
     if isinstance(optimizer, Const) and isinstance(optimizer.value, str):
         name = STRING_OPTIMIZERS.get(optimizer.value.lower())
         if name is None:
             return None
-        return name, None, compile_call.node, compile_call.context.statement
+        string = compile_call.args.get("optimizer", 0)[1]
+        return OptimizerUse(name, None, compile_call.node, compile_call.context.statement, None, string)
     if isinstance(optimizer, OptimizerValue):
         if optimizer.short in _SELF_WARMING:
             return None
-        # tensorflow_addons' decoupled-weight-decay optimizers take weight_decay first.
-        position = 1 if optimizer.kind.startswith("tensorflow_addons.") and optimizer.short in (
-            "AdamW", "SGDW") else 0
-        rate = optimizer.args.value("learning_rate", position) or optimizer.args.value("lr")
-        return optimizer.short, rate, optimizer.call, optimizer.statement
+        rate = optimizer.args.value("learning_rate", _rate_position(optimizer)) or optimizer.args.value("lr")
+        return OptimizerUse(optimizer.short, rate, optimizer.call, optimizer.statement, optimizer, None)
     return None
+
+
+def _rate_position(optimizer: OptimizerValue) -> int:
+    # tensorflow_addons' decoupled-weight-decay optimizers take weight_decay first.
+    if optimizer.kind.startswith("tensorflow_addons.") and optimizer.short in ("AdamW", "SGDW"):
+        return 1
+    return 0
 
 
 # Optimizers designed to need no warmup (RAdam rectifies the early variance itself).
@@ -103,8 +144,13 @@ class MissingWarmup(Rule):
     code = "KT401"
     name = "missing-warmup"
     summary = "Transformer or large-batch training without learning-rate warmup"
+    fix_applicability = Applicability.UNSAFE
     options = {
         "batch-size-threshold": Option(1024, "Batch sizes from this size on need warmup."),
+        "default-decay-steps": Option(
+            10_000, "The fix's decay_steps when the code does not show epochs x steps per epoch."
+        ),
+        "warmup-fraction": Option(0.05, "The fix's warmup_steps, as a fraction of decay_steps."),
     }
 
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
@@ -113,9 +159,9 @@ class MissingWarmup(Rule):
             resolved = resolve_optimizer(compile_call)
             if resolved is None:
                 continue
-            optimizer, rate, node, statement = resolved
-            if has_warmup(rate) is not False:
+            if has_warmup(resolved.rate) is not False:
                 continue
+            optimizer = resolved.name
             fits = kfile.fits_of(compile_call.model)
             if any(_sets_learning_rate(fit.args.value("callbacks", 5)) for fit in fits):
                 continue
@@ -127,11 +173,36 @@ class MissingWarmup(Rule):
                 reasons.append(f"batch size {batch}")
             if reasons:
                 yield Finding(
-                    node,
+                    resolved.node,
                     f"{' and '.join(reasons)} starts at the full learning rate; warm it up, e.g. "
                     "keras.optimizers.schedules.CosineDecay(..., warmup_steps=...)",
-                    statement,
+                    resolved.statement,
+                    self.warmup_fix(kfile, resolved, fits),
                 )
+
+    def warmup_fix(self, kfile: KerasFile, use: OptimizerUse, fits: list) -> Fix | None:
+        """The constant learning rate LR becomes CosineDecay(initial_learning_rate=0.0,
+        decay_steps=D, warmup_target=LR, warmup_steps=W); a string optimizer becomes an object."""
+        if use.rate is not None and not isinstance(use.rate, Const):
+            return None  # a schedule without warmup: which one to use instead is the user's call
+        decay = _total_steps(fits) or self.config["default-decay-steps"]
+        warmup = max(1, round(decay * self.config["warmup-fraction"]))
+        argument = use.rate_argument
+        target = argument.value if argument is not None else number(DEFAULT_RATES.get(use.name, 0.001))
+        callee, imports = schedule_callee(kfile, use.optimizer)
+        schedule = call(callee, initial_learning_rate=number(0.0), decay_steps=number(decay),
+                        warmup_target=target, warmup_steps=number(warmup))
+        if use.optimizer is None:
+            keras, more = keras_package(kfile)
+            optimizer = call(f"{keras}.optimizers.{use.name}", learning_rate=schedule)
+            imports += more
+            edit = Edit(use.string, lambda u: optimizer, use.statement)
+        elif argument is not None:
+            keyword = "learning_rate" if argument.keyword is not None else None
+            edit = Edit(use.node, lambda u: replace_argument_value(u, argument, schedule, keyword), use.statement)
+        else:
+            edit = Edit(use.node, lambda u: with_argument(u, "learning_rate", schedule), use.statement)
+        return Fix(Applicability.UNSAFE, (edit,), imports)
 
     VALID = (
         # Warmup through CosineDecay(warmup_steps=...)
@@ -236,6 +307,19 @@ model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
               loss="sparse_categorical_crossentropy")
 """,
             (11,),
+            fixed="""
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(128,), dtype="int32")
+x = layers.Embedding(20000, 64)(inputs)
+attn = layers.MultiHeadAttention(num_heads=4, key_dim=16)(x, x)
+x = layers.LayerNormalization()(x + attn)
+outputs = layers.Dense(2, activation="softmax")(layers.GlobalAveragePooling1D()(x))
+model = keras.Model(inputs, outputs)
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=keras.optimizers.schedules.CosineDecay(initial_learning_rate=0.0, decay_steps=10000, warmup_target=1e-3, warmup_steps=500)),
+              loss="sparse_categorical_crossentropy")
+""",
         ),
         Invalid(  # attention inside a custom layer class, string optimizer
             """
@@ -256,6 +340,23 @@ model.compile(optimizer="adam", loss="binary_crossentropy",
               metrics=["accuracy"])
 """,
             (15,),
+            fixed="""
+import tensorflow as tf
+from tensorflow.keras import layers
+
+class TransformerBlock(layers.Layer):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.att = layers.MultiHeadAttention(num_heads=heads, key_dim=dim)
+        self.ffn = tf.keras.Sequential([layers.Dense(dim, activation="relu"), layers.Dense(dim)])
+    def call(self, x):
+        return self.ffn(self.att(x, x))
+
+model = tf.keras.Sequential([layers.Embedding(1000, 32), TransformerBlock(32, 2),
+                             layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=tf.keras.optimizers.schedules.CosineDecay(initial_learning_rate=0.0, decay_steps=10000, warmup_target=0.001, warmup_steps=500)), loss="binary_crossentropy",
+              metrics=["accuracy"])
+""",
         ),
         Invalid(  # keras_hub Transformer blocks in an .add sequence, Nadam by name
             """
@@ -270,6 +371,17 @@ model.add(keras.layers.Dense(1, activation="sigmoid"))
 model.compile("nadam", "binary_crossentropy")
 """,
             (10,),
+            fixed="""
+import keras
+import keras_hub
+
+model = keras.Sequential()
+model.add(keras_hub.layers.TokenAndPositionEmbedding(vocabulary_size=5000, sequence_length=64, embedding_dim=32))
+model.add(keras_hub.layers.TransformerEncoder(intermediate_dim=64, num_heads=2))
+model.add(keras.layers.GlobalAveragePooling1D())
+model.add(keras.layers.Dense(1, activation="sigmoid"))
+model.compile(keras.optimizers.Nadam(learning_rate=keras.optimizers.schedules.CosineDecay(initial_learning_rate=0.0, decay_steps=10000, warmup_target=0.001, warmup_steps=500)), "binary_crossentropy")
+""",
         ),
         Invalid(  # tensorflow_addons' AdamW (weight_decay first), learning rate from a config dict
             """
@@ -283,6 +395,16 @@ opt = tfa.optimizers.AdamW(config["weight_decay"], config["learning_rate"])
 model.compile(optimizer=opt, loss="mse")
 """,
             (8,),
+            fixed="""
+import tensorflow as tf
+import tensorflow_addons as tfa
+config = dict(learning_rate=1e-3, weight_decay=1e-4)
+inputs = tf.keras.Input((16, 8))
+x = tf.keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(inputs, inputs)
+model = tf.keras.Model(inputs, x)
+opt = tfa.optimizers.AdamW(config["weight_decay"], tf.keras.optimizers.schedules.CosineDecay(initial_learning_rate=0.0, decay_steps=10000, warmup_target=config["learning_rate"], warmup_steps=500))
+model.compile(optimizer=opt, loss="mse")
+""",
         ),
         Invalid(  # a wrapper model that gets its attention sub-model through __init__
             """
@@ -310,6 +432,30 @@ distiller = Distiller(student=ViTDistilled(), teacher=teacher_model)
 distiller.compile(optimizer=keras.optimizers.AdamW(weight_decay=1e-4, learning_rate=1e-3), loss="mse")
 """,
             (23,),
+            fixed="""
+import keras
+from keras import layers
+
+class ViT(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.attention = layers.MultiHeadAttention(num_heads=4, key_dim=16)
+    def call(self, x):
+        return self.attention(x, x)
+
+class ViTDistilled(ViT):
+    def __init__(self):
+        super().__init__()
+        self.dist_head = layers.Dense(10)
+
+class Distiller(keras.Model):
+    def __init__(self, student, teacher):
+        super().__init__()
+        self.student, self.teacher = student, teacher
+
+distiller = Distiller(student=ViTDistilled(), teacher=teacher_model)
+distiller.compile(optimizer=keras.optimizers.AdamW(weight_decay=1e-4, learning_rate=keras.optimizers.schedules.CosineDecay(initial_learning_rate=0.0, decay_steps=10000, warmup_target=1e-3, warmup_steps=500)), loss="mse")
+""",
         ),
         Invalid(  # large batch through fit(batch_size=...), constant propagated, SGD
             """
@@ -321,6 +467,14 @@ model.compile(optimizer=opt, loss="mse")
 model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=10, validation_split=0.1)
 """,
             (4,),
+            fixed="""
+from tensorflow import keras
+BATCH_SIZE = 2048
+opt = keras.optimizers.SGD(learning_rate=keras.optimizers.schedules.CosineDecay(initial_learning_rate=0.0, decay_steps=10000, warmup_target=0.8, warmup_steps=500), momentum=0.9)
+model = keras.Sequential([keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
+model.compile(optimizer=opt, loss="mse")
+model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=10, validation_split=0.1)
+""",
         ),
         Invalid(  # large batch through the tf.data pipeline, a model built by a helper
             """
@@ -336,6 +490,18 @@ model = build()
 model.fit(train_ds, validation_data=val_ds, epochs=5)
 """,
             (6,),
+            fixed="""
+import tensorflow as tf
+
+def build():
+    model = tf.keras.Sequential([tf.keras.layers.Dense(10)])
+    model.compile(optimizer=tf.keras.optimizers.RMSprop(tf.keras.optimizers.schedules.CosineDecay(initial_learning_rate=0.0, decay_steps=10000, warmup_target=1e-3, warmup_steps=500)), loss="mse")
+    return model
+
+train_ds = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(10000).batch(4096)
+model = build()
+model.fit(train_ds, validation_data=val_ds, epochs=5)
+""",
         ),
         Invalid(  # a subclassed model with attention; a schedule that never warms up
             """
@@ -373,3 +539,39 @@ def _batch_size(fit) -> int | None:
         return given.value
     x = fit.args.value("x", 0)
     return x.batch if isinstance(x, Data) else None
+
+
+def _total_steps(fits: list) -> int | None:
+    """epochs x steps_per_epoch of a fit() that states both literally."""
+    for fit in fits:
+        epochs, steps = fit.args.value("epochs", 3), fit.args.value("steps_per_epoch")
+        if isinstance(epochs, Const) and isinstance(steps, Const) and all(
+            isinstance(v.value, int) and not isinstance(v.value, bool) and v.value > 0 for v in (epochs, steps)
+        ):
+            return epochs.value * steps.value
+    return None
+
+
+def schedule_callee(kfile: KerasFile, optimizer: OptimizerValue | None) -> tuple[str, tuple]:
+    """How to spell CosineDecay next to the optimizer as the file writes it (and any import)."""
+    if optimizer is not None and not optimizer.kind.startswith("tensorflow_addons."):
+        func = optimizer.call.func
+        if isinstance(func, cst.Attribute):  # keras.optimizers.Adam, tf.keras.optimizers.Adam, optimizers.Adam
+            return f"{kfile.code(func.value)}.schedules.CosineDecay", ()
+        if isinstance(func, cst.Name) and func.value in kfile.imports:  # from ... import Adam
+            module = kfile.imports[func.value].rsplit(".", 1)[0]
+            return "CosineDecay", ((f"{module}.schedules", "CosineDecay"),)
+    keras, imports = keras_package(kfile)
+    return f"{keras}.optimizers.schedules.CosineDecay", imports
+
+
+def keras_package(kfile: KerasFile) -> tuple[str, tuple]:
+    """How the file names the keras package (`keras`, `tf.keras`), or the import that adds it."""
+    for local, dotted in kfile.imports.items():
+        if canonical(dotted) == "keras":
+            return local, ()
+    for local, dotted in kfile.imports.items():
+        if dotted == "tensorflow":
+            return f"{local}.keras", ()
+    uses_tf = any(dotted.startswith("tensorflow") for dotted in kfile.imports.values())
+    return "keras", ((("tensorflow", "keras"),) if uses_tf else (("keras", None),))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
+from kerastips.edits import Applicability, Edit, Fix, without_argument
 from kerastips.ir.model import UNKNOWN, KerasFile, LayerNode, is_layer_kind
 from kerastips.ir.names import BATCHNORM_LAYERS, LINEAR_WITH_ACTIVATION, NOISE_LAYERS
 from kerastips.rules.base import Finding, Invalid, Rule
+from kerastips.rules.chain_edits import append_after, direct_pair, layer_call, swap
 
 
 def feeding_activations(kfile: KerasFile, node: LayerNode) -> list[tuple[LayerNode, str]] | None:
@@ -32,6 +36,33 @@ def feeding_activations(kfile: KerasFile, node: LayerNode) -> list[tuple[LayerNo
             return None
         found.append((source, activation))
     return found
+
+
+def activation_argument(layer: LayerNode) -> cst.Arg | None:
+    """The `activation=` argument of a layer call (Dense's may be positional)."""
+    for index, arg in enumerate(layer.call.args):
+        if (arg.keyword is not None and arg.keyword.value == "activation") or (
+            arg.keyword is None and index == 1 and layer.short == "Dense"
+        ):
+            return arg
+    return None
+
+
+def move_activation_after(kfile: KerasFile, layer: LayerNode, successor: LayerNode) -> Fix | None:
+    """`Dense(64, activation="relu"), BN()` -> `Dense(64), BN(), Activation("relu")`, keeping the
+    activation as written (a string, a function, a layer object)."""
+    pair = direct_pair(kfile, layer, successor)
+    argument = activation_argument(layer)
+    if pair is None or argument is None:
+        return None
+    value = layer.args.value("activation", 1 if layer.short == "Dense" else None)
+    if isinstance(value, LayerNode):  # activation=LeakyReLU(0.1): the layer object itself
+        activation, imports = argument.value, ()
+    else:
+        activation, imports = layer_call(kfile, successor, "Activation", argument.value)
+    edits = (Edit(layer.call, lambda u: without_argument(u, argument), layer.statement),
+             *append_after(successor, pair[1], activation, "activation"))
+    return Fix(Applicability.UNSAFE, edits, imports)
 
 
 class BatchNormAfterActivation(Rule):
@@ -77,6 +108,7 @@ class BatchNormAfterActivation(Rule):
     code = "KT101"
     name = "batchnorm-after-activation"
     summary = "BatchNormalization applied to the output of a non-linear activation"
+    fix_applicability = Applicability.UNSAFE
 
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         for node in kfile.nodes:
@@ -90,9 +122,13 @@ class BatchNormAfterActivation(Rule):
                 advice = (f"normalize the linear output instead: {source.short} -> "
                           f"{node.short} -> Activation('{activation}')")
                 where = f"the '{activation}' activation of {source.short}"
+                fix = move_activation_after(kfile, source, node)
             else:
                 where, advice = f"a '{activation}' activation", "move it before the activation"
-            yield Finding(node.call, f"{node.short} applied after {where}; {advice}", node.statement)
+                edits = swap(kfile, source, node)
+                fix = Fix(Applicability.UNSAFE, edits) if edits else None
+            yield Finding(node.call, f"{node.short} applied after {where}; {advice}", node.statement,
+                          fix if len(sources) == 1 else None)
 
     VALID = (
         # The conventional order: linear layer, BN, then the activation.
@@ -186,6 +222,17 @@ model = keras.Sequential([
 ])
 """,
             (7,),
+            fixed="""
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Dense(64),
+    layers.BatchNormalization(),
+    layers.Activation("relu"),
+    layers.Dense(10, activation="softmax"),
+])
+""",
         ),
         Invalid(  # .add sequence, tf.keras spelling, an activation layer
             """
@@ -197,6 +244,14 @@ model.add(tf.keras.layers.Activation("relu"))
 model.add(tf.keras.layers.BatchNormalization())
 """,
             (7,),
+            fixed="""
+import tensorflow as tf
+
+model = tf.keras.models.Sequential()
+model.add(tf.keras.layers.Conv2D(32, (3, 3), input_shape=(28, 28, 1)))
+model.add(tf.keras.layers.BatchNormalization())
+model.add(tf.keras.layers.Activation("relu"))
+""",
         ),
         Invalid(  # .add inside a loop, aliases and constant propagation
             """
@@ -210,6 +265,17 @@ for units in [128, 64]:
     model.add(BN())
 """,
             (9,),
+            fixed="""
+from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import Activation, Dense, BatchNormalization as BN
+
+ACT = "elu"
+model = Sequential()
+for units in [128, 64]:
+    model.add(Dense(units))
+    model.add(BN())
+    model.add(Activation(ACT))
+""",
         ),
         Invalid(  # .add in a helper function
             """
@@ -240,6 +306,17 @@ outputs = keras.layers.Dense(10, activation="softmax")(x)
 model = keras.Model(inputs, outputs)
 """,
             (8,),
+            fixed="""
+import tensorflow as tf
+from tensorflow import keras
+
+inputs = keras.Input(shape=(784,))
+x = keras.layers.Dense(256)(inputs)
+x = keras.layers.BatchNormalization()(x)
+x = tf.nn.relu(x)
+outputs = keras.layers.Dense(10, activation="softmax")(x)
+model = keras.Model(inputs, outputs)
+""",
         ),
         Invalid(  # nested calls, old module path
             """
@@ -251,6 +328,15 @@ inp = Input(shape=(20,))
 out = BatchNormalization()(Dense(32, activation="tanh")(inp))
 """,
             (7,),
+            fixed="""
+from keras.layers.core import Dense
+from keras.layers.normalization import BatchNormalization
+from keras.layers import Activation, Input
+
+inp = Input(shape=(20,))
+out = BatchNormalization()(Dense(32)(inp))
+out = Activation("tanh")(out)
+""",
         ),
         Invalid(  # helper block function in the functional API
             """
@@ -285,6 +371,21 @@ class Net(tf.keras.Model):
         return self.head(x)
 """,
             (8,),
+            fixed="""
+import tensorflow as tf
+
+class Net(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = tf.keras.layers.Conv2D(16, 3)
+        self.bn = tf.keras.layers.BatchNormalization()
+        self.bn_activation = tf.keras.layers.Activation("relu")
+        self.head = tf.keras.layers.Dense(10)
+
+    def call(self, inputs, training=False):
+        x = self.bn_activation(self.bn(self.conv(inputs), training=training))
+        return self.head(x)
+""",
         ),
         Invalid(  # import-less snippet with bare names
             """
@@ -294,6 +395,13 @@ model.add(BatchNormalization())
 model.add(Dense(1, activation='sigmoid'))
 """,
             (4,),
+            fixed="""
+model = Sequential()
+model.add(Dense(64, input_dim=20))
+model.add(BatchNormalization())
+model.add(Activation('relu'))
+model.add(Dense(1, activation='sigmoid'))
+""",
         ),
         Invalid(  # several star imports
             """
@@ -308,6 +416,17 @@ def discriminator():
     return model
 """,
             (9,),
+            fixed="""
+from keras.layers import *
+from keras.models import *
+
+def discriminator():
+    model = Sequential()
+    model.add(Conv2D(64, 3, strides=2, padding="same"))
+    model.add(BatchNormalization(momentum=0.8))
+    model.add(LeakyReLU(0.2))
+    return model
+""",
         ),
         Invalid(  # LeakyReLU layer followed by BN, via tf.compat.v1.keras
             """
@@ -319,5 +438,13 @@ x = L.LeakyReLU(0.1)(x)
 x = L.BatchNormalization()(x)
 """,
             (7,),
+            fixed="""
+import tensorflow as tf
+L = tf.compat.v1.keras.layers
+inputs = L.Input(shape=(8,))
+x = L.Dense(8)(inputs)
+x = L.BatchNormalization()(x)
+x = L.LeakyReLU(0.1)(x)
+""",
         ),
     )

@@ -1,0 +1,148 @@
+"""Edits that rearrange a layer chain, in every style the IR understands: `Sequential([...])`
+elements, `.add()` statements, functional applications `x = Layer()(x)`, nested calls, and layers of
+subclassed models (created as `self.x = Layer()` in `__init__`, applied in `call`).
+
+Each helper returns edits, or None when the code's shape does not allow a safe rewrite; then the
+finding simply has no fix.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kerastips.edits import Edit, call
+from kerastips.ir.model import KerasFile, LayerNode, Use
+
+
+def single_use(node: LayerNode) -> Optional[Use]:
+    """The one place a layer enters its model (a helper inlined twice still has one place)."""
+    uses = {id(use.node): use for use in node.uses}
+    return next(iter(uses.values())) if len(uses) == 1 else None
+
+
+def direct_pair(kfile: KerasFile, first: LayerNode, second: LayerNode) -> Optional[tuple[Use, Use]]:
+    """Uses of two layers where `first` feeds only `second` and `second` reads only `first`, both
+    entering the model in the same block of code (so rewriting one place is right for all)."""
+    if kfile.outputs_of(first) != {second} or kfile.inputs_of(second) != {first}:
+        return None
+    a, b = single_use(first), single_use(second)
+    if a is None or b is None or a.kind != b.kind:
+        return None
+    if a.kind == "element":
+        ok = a.container is b.container and _element_index(b) == _element_index(a) + 1
+    else:
+        ok = _same_block(kfile, a.statement, b.statement)
+    return (a, b) if ok else None
+
+
+def swap(kfile: KerasFile, first: LayerNode, second: LayerNode) -> Optional[tuple[Edit, ...]]:
+    """Exchange two adjacent layers of a chain (`ReLU -> BN` becomes `BN -> ReLU`)."""
+    pair = direct_pair(kfile, first, second)
+    if pair is None:
+        return None
+    a, b = pair
+    if a.kind in ("element", "add"):
+        return (Edit(first.call, lambda u: second.call, first.statement),
+                Edit(second.call, lambda u: first.call, second.statement))
+    # Applications: exchange what is applied, keep what it is applied to.
+    for use in (a, b):
+        if any(arg.keyword is None and arg is not use.node.args[0] for arg in use.node.args):
+            return None
+    if first.kind.startswith("op:") and any(len(u.node.args) != 1 for u in (a, b)):
+        return None  # tf.nn.relu(x) cannot take a layer's keyword arguments, nor give its own
+    first_func, second_func = a.node.func, b.node.func
+    return (Edit(a.node, lambda u: u.with_changes(func=second_func), a.statement),
+            Edit(b.node, lambda u: u.with_changes(func=first_func), b.statement))
+
+
+def append_after(anchor: LayerNode, use: Use, layer: cst.BaseExpression, role: str) -> tuple[Edit, ...]:
+    """Insert `layer` right after `anchor` in its chain. In a subclassed model the new layer is
+    created next to the anchor as `self.<anchor>_<role>` and applied where the anchor is."""
+    if use.kind == "element":
+        def add_element(updated: cst.Element):
+            previous = use.container.elements[_element_index(use) - 1] if _element_index(use) else None
+            comma = updated.comma if isinstance(updated.comma, cst.Comma) else (
+                previous.comma if previous is not None and isinstance(previous.comma, cst.Comma)
+                else cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            return cst.FlattenSentinel([updated.with_changes(comma=comma),
+                                        cst.Element(layer, comma=updated.comma)])
+        return (Edit(use.node, add_element, use.statement),)
+    if use.kind == "add":
+        statement = use.statement
+        new = _fresh(statement.deep_replace(anchor.call, layer))
+        return (Edit(statement, lambda u: cst.FlattenSentinel([u, new]), statement),)
+    owner = _self_attribute(anchor)
+    if owner is not None:
+        # A subclassed model: create the new layer next to the anchor, apply it where it is applied.
+        created = anchor.statement
+        new_attr = cst.Attribute(cst.Name("self"), cst.Name(f"{owner}_{role}"))
+        declaration = _fresh(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(new_attr)], layer)]))
+        return (Edit(created, lambda u: cst.FlattenSentinel([u, declaration]), created),
+                Edit(use.node, lambda u: cst.Call(new_attr, [cst.Arg(u)]), use.statement))
+    target = _assigned_name(use)
+    if target is not None:
+        new = _fresh(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(target))],
+                                                         cst.Call(layer, [cst.Arg(cst.Name(target))]))]))
+        return (Edit(use.statement, lambda u: cst.FlattenSentinel([u, new]), use.statement),)
+    return (Edit(use.node, lambda u: cst.Call(layer, [cst.Arg(u)]), use.statement),)
+
+
+def sibling_callee(kfile: KerasFile, reference: LayerNode, name: str) -> tuple[cst.BaseExpression, tuple]:
+    """How to spell the Keras layer class `name` the way the file spells `reference`'s class:
+    `layers.BatchNormalization` -> `layers.Activation`; an imported name -> an import of `name`."""
+    func = reference.call.func
+    if isinstance(func, cst.Attribute):
+        return func.with_changes(attr=cst.Name(name)), ()
+    for local, imported in kfile.imports.items():
+        if imported.rsplit(".", 1)[-1] == name and ".layers" in imported:
+            return cst.Name(local), ()
+    imported = kfile.imports.get(func.value) if isinstance(func, cst.Name) else None
+    if imported and ".layers" in imported:
+        module = imported[: imported.index(".layers") + len(".layers")]
+        return cst.Name(name), ((module, name),)
+    return cst.Name(name), ()  # an import-less snippet stays import-less
+
+
+def layer_call(kfile: KerasFile, reference: LayerNode, name: str, *args: cst.BaseExpression):
+    callee, imports = sibling_callee(kfile, reference, name)
+    return call(callee, *args), imports
+
+
+def _element_index(use: Use) -> int:
+    return next(i for i, element in enumerate(use.container.elements) if element is use.node)
+
+
+def _same_block(kfile: KerasFile, first, second) -> bool:
+    a, b = kfile.siblings.get(id(first)), kfile.siblings.get(id(second))
+    return a is not None and b is not None and a[0] is b[0]
+
+
+def _fresh(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    """A copy of a statement to insert: no comments or blank lines carried over."""
+    return statement.with_changes(leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())
+
+
+def _self_attribute(node: LayerNode) -> Optional[str]:
+    """`bn` when the layer is created as `self.bn = ...` (a subclassed model's layer)."""
+    statement = node.statement
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        small = statement.body[0]
+        if isinstance(small, cst.Assign) and small.value is node.call and len(small.targets) == 1:
+            target = small.targets[0].target
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and \
+                    target.value.value == "self":
+                return target.attr.value
+    return None
+
+
+def _assigned_name(use: Use) -> Optional[str]:
+    """`x` when the application is the whole statement `x = layer(...)`."""
+    statement = use.statement
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        small = statement.body[0]
+        if isinstance(small, cst.Assign) and small.value is use.node and len(small.targets) == 1 \
+                and isinstance(small.targets[0].target, cst.Name):
+            return small.targets[0].target.value
+    return None
