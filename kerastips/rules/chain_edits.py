@@ -46,15 +46,27 @@ def swap(kfile: KerasFile, first: LayerNode, second: LayerNode) -> Optional[tupl
     if a.kind in ("element", "add"):
         return (Edit(first.call, lambda u: second.call, first.statement),
                 Edit(second.call, lambda u: first.call, second.statement))
-    # Applications: exchange what is applied, keep what it is applied to.
+    # Applications: exchange what is applied (with its keyword arguments, like training=),
+    # keep what it is applied to.
     for use in (a, b):
         if any(arg.keyword is None and arg is not use.node.args[0] for arg in use.node.args):
             return None
     if first.kind.startswith("op:") and any(len(u.node.args) != 1 for u in (a, b)):
         return None  # tf.nn.relu(x) cannot take a layer's keyword arguments, nor give its own
-    first_func, second_func = a.node.func, b.node.func
-    return (Edit(a.node, lambda u: u.with_changes(func=second_func), a.statement),
-            Edit(b.node, lambda u: u.with_changes(func=first_func), b.statement))
+    return (Edit(a.node, lambda u: _applied_as(u, b.node), a.statement),
+            Edit(b.node, lambda u: _applied_as(u, a.node), b.statement))
+
+
+def _applied_as(updated: cst.Call, other: cst.Call) -> cst.Call:
+    """`updated`'s input, fed to what `other` applies, with `other`'s keyword arguments."""
+    keywords = [arg for arg in other.args if arg.keyword is not None]
+    inputs = [arg for arg in updated.args if arg.keyword is None][:1]
+    if keywords and inputs:
+        inputs = [inputs[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))]
+        keywords[-1] = keywords[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    elif inputs:
+        inputs = [inputs[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+    return updated.with_changes(func=other.func, args=[*inputs, *keywords])
 
 
 def append_after(anchor: LayerNode, use: Use, layer: cst.BaseExpression, role: str) -> tuple[Edit, ...]:

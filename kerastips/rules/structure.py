@@ -403,6 +403,92 @@ model.add(Activation('relu'))
 model.add(Dense(1, activation='sigmoid'))
 """,
         ),
+        Invalid(  # two findings in one statement: fixed over two rounds
+            """
+from tensorflow.keras import Sequential, layers
+
+model = Sequential([
+    layers.Dense(128, activation="relu"),  # hidden 1
+    layers.BatchNormalization(),
+    layers.Dense(64, activation=layers.LeakyReLU(0.1)),  # hidden 2
+    layers.BatchNormalization(),
+    layers.Dense(1),
+])
+""",
+            (6, 8),
+            fixed="""
+from tensorflow.keras import Sequential, layers
+
+model = Sequential([
+    layers.Dense(128),  # hidden 1
+    layers.BatchNormalization(),
+    layers.Activation("relu"),
+    layers.Dense(64),  # hidden 2
+    layers.BatchNormalization(),
+    layers.LeakyReLU(0.1),
+    layers.Dense(1),
+])
+""",
+        ),
+        Invalid(  # a helper block holding both layers; nested activation-layer calls
+            """
+import tensorflow as tf
+from tensorflow.keras import layers
+
+def conv_block(x, filters):
+    x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    x = layers.BatchNormalization()(x)
+    return x
+
+inputs = tf.keras.Input((32, 32, 3))
+x = conv_block(conv_block(inputs, 32), 64)
+x = layers.BatchNormalization()(layers.ReLU()(layers.Conv2D(64, 3)(x)))
+""",
+            (7, 12),
+            fixed="""
+import tensorflow as tf
+from tensorflow.keras import layers
+
+def conv_block(x, filters):
+    x = layers.Conv2D(filters, 3, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    return x
+
+inputs = tf.keras.Input((32, 32, 3))
+x = conv_block(conv_block(inputs, 32), 64)
+x = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(64, 3)(x)))
+""",
+        ),
+        Invalid(  # a subclassed model applying an activation layer before BN
+            """
+from keras import layers, Model
+
+class Block(Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = layers.Conv2D(32, 3)
+        self.act = layers.ReLU()
+        self.norm = layers.BatchNormalization()
+
+    def call(self, x, training=False):
+        return self.norm(self.act(self.conv(x)), training=training)
+""",
+            (9,),
+            fixed="""
+from keras import layers, Model
+
+class Block(Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = layers.Conv2D(32, 3)
+        self.act = layers.ReLU()
+        self.norm = layers.BatchNormalization()
+
+    def call(self, x, training=False):
+        return self.act(self.norm(self.conv(x), training=training))
+""",
+        ),
         Invalid(  # several star imports
             """
 from keras.layers import *
