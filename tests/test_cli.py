@@ -32,7 +32,7 @@ MESSAGE = (
     "instead: Dense -> BatchNormalization -> Activation('relu')"
 )
 FINDING = f"model.py:6:5: KT101 {MESSAGE}"
-CLEAN = MODEL.replace('layers.Dense(64, activation="relu"),', "layers.Dense(64),")
+CLEAN = MODEL.replace('layers.Dense(64, activation="relu"),', "layers.Dense(64, use_bias=False),")
 
 
 @pytest.fixture

@@ -712,7 +712,9 @@ class Extractor:
         if name.startswith("keras.optimizers.schedules."):
             return self.schedule(short, args)
         if name.startswith(("keras.optimizers.", "tensorflow_addons.optimizers.")):
-            return OptimizerValue(name, call, self.statement, args)
+            optimizer = OptimizerValue(name, call, self.statement, args)
+            self.kfile.optimizers.append(optimizer)
+            return optimizer
         if name.startswith("keras.callbacks."):
             return CallbackValue(name, args, touches_lr=short == "LearningRateScheduler")
         if name.startswith("keras.datasets.") and short == "load_data":

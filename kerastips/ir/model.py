@@ -335,6 +335,7 @@ class KerasFile:
     compiles: list = field(default_factory=list)
     fits: list = field(default_factory=list)
     evaluates: list = field(default_factory=list)
+    optimizers: list = field(default_factory=list)  # every optimizer object created
     imports: dict = field(default_factory=dict)  # local name -> imported dotted name
     siblings: dict = field(default_factory=dict)  # id(statement) -> (its block, its index)
     _successors: Optional[dict] = None

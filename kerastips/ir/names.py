@@ -46,6 +46,10 @@ NOISE_LAYERS = frozenset(
         "GaussianNoise", "GaussianDropout", "AlphaDropout",
     }
 )
+DROPOUT_LAYERS = frozenset(
+    {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "AlphaDropout",
+     "GaussianDropout"}
+)
 ATTENTION_LAYERS = frozenset({"MultiHeadAttention", "GroupedQueryAttention"})
 # keras_nlp / keras_hub blocks that are Transformers.
 TRANSFORMER_BLOCKS = frozenset(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from kerastips.rules.base import Rule
 from kerastips.rules.data import MissingValidation, TestSetTuning
-from kerastips.rules.optimizer import MissingWarmup
-from kerastips.rules.structure import BatchNormAfterActivation
+from kerastips.rules.optimizer import DeprecatedOptimizerArgument, MissingWarmup
+from kerastips.rules.structure import BatchNormAfterActivation, BiasBeforeBatchNorm, DropoutBeforeBatchNorm
 
 ALL_RULES: tuple[type[Rule], ...] = (
     BatchNormAfterActivation,
+    DropoutBeforeBatchNorm,
+    BiasBeforeBatchNorm,
     MissingValidation,
     TestSetTuning,
     MissingWarmup,
+    DeprecatedOptimizerArgument,
 )
 
 

@@ -69,9 +69,53 @@ def _applied_as(updated: cst.Call, other: cst.Call) -> cst.Call:
     return updated.with_changes(func=other.func, args=[*inputs, *keywords])
 
 
+def move_after(kfile: KerasFile, layer: LayerNode, anchor: LayerNode) -> Optional[tuple[Edit, ...]]:
+    """Take `layer` out of its place in the chain and put it right after `anchor`, further down
+    the same chain in the same block of code (`Dropout, BN, ReLU` -> `BN, ReLU, Dropout`). What
+    moves is the code as written: its comments and arguments go with it."""
+    use, target = single_use(layer), single_use(anchor)
+    if use is None or target is None or use.kind != target.kind or len(kfile.inputs_of(layer)) > 1:
+        return None
+    removal = lambda u: cst.RemoveFromParent()  # noqa: E731
+    if use.kind == "element":
+        if use.container is not target.container:
+            return None
+        moved = use.node
+
+        def insert_element(updated: cst.Element):
+            if isinstance(updated.comma, cst.Comma):
+                return cst.FlattenSentinel([updated, moved])
+            return cst.FlattenSentinel([updated.with_changes(comma=moved.comma),
+                                        moved.with_changes(comma=updated.comma)])
+        return (Edit(use.node, removal, use.statement), Edit(target.node, insert_element, target.statement))
+    if not _same_block(kfile, use.statement, target.statement):
+        return None
+    if use.kind == "add":
+        statement = use.statement
+        return (Edit(statement, removal, statement),
+                Edit(target.statement, lambda u: cst.FlattenSentinel([u, statement]), target.statement))
+    inputs = [arg for arg in use.node.args if arg.keyword is None]
+    if len(inputs) != 1:
+        return None
+    name = _assigned_name(use)
+    if name is None:  # nested, or a subclassed model's call(): the application becomes its input
+        keywords = [arg for arg in use.node.args if arg.keyword is not None]
+        func = use.node.func
+        return (Edit(use.node, lambda u: [a for a in u.args if a.keyword is None][0].value, use.statement),
+                Edit(target.node, lambda u: cst.Call(func, [cst.Arg(u), *keywords]), target.statement))
+    if not (isinstance(inputs[0].value, cst.Name) and inputs[0].value.value == name):
+        return None  # y = Dropout(.5)(x): removing it would leave y undefined
+    statement = use.statement
+    if _assigned_name(target) == name:  # x = Dropout(.5)(x) moves below x = BN()(x) as written
+        return (Edit(statement, removal, statement),
+                Edit(target.statement, lambda u: cst.FlattenSentinel([u, statement]), target.statement))
+    return (Edit(statement, removal, statement), *append_after(anchor, target, use.node.func, "moved"))
+
+
 def append_after(anchor: LayerNode, use: Use, layer: cst.BaseExpression, role: str) -> tuple[Edit, ...]:
     """Insert `layer` right after `anchor` in its chain. In a subclassed model the new layer is
-    created next to the anchor as `self.<anchor>_<role>` and applied where the anchor is."""
+    created next to the anchor as `self.<anchor>_<role>` and applied where the anchor is (a layer
+    that already is `self.<name>` is just applied there)."""
     if use.kind == "element":
         def add_element(updated: cst.Element):
             previous = use.container.elements[_element_index(use) - 1] if _element_index(use) else None
@@ -85,6 +129,8 @@ def append_after(anchor: LayerNode, use: Use, layer: cst.BaseExpression, role: s
         statement = use.statement
         new = _fresh(statement.deep_replace(anchor.call, layer))
         return (Edit(statement, lambda u: cst.FlattenSentinel([u, new]), statement),)
+    if _is_self_attribute(layer):
+        return (Edit(use.node, lambda u: cst.Call(layer, [cst.Arg(u)]), use.statement),)
     owner = _self_attribute(anchor)
     if owner is not None:
         # A subclassed model: create the new layer next to the anchor, apply it where it is applied.
@@ -136,6 +182,11 @@ def _fresh(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
     return statement.with_changes(leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())
 
 
+def _is_self_attribute(expression: cst.BaseExpression) -> bool:
+    return isinstance(expression, cst.Attribute) and isinstance(expression.value, cst.Name) and \
+        expression.value.value == "self"
+
+
 def _self_attribute(node: LayerNode) -> Optional[str]:
     """`bn` when the layer is created as `self.bn = ...` (a subclassed model's layer)."""
     statement = node.statement
@@ -143,8 +194,7 @@ def _self_attribute(node: LayerNode) -> Optional[str]:
         small = statement.body[0]
         if isinstance(small, cst.Assign) and small.value is node.call and len(small.targets) == 1:
             target = small.targets[0].target
-            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and \
-                    target.value.value == "self":
+            if _is_self_attribute(target):
                 return target.attr.value
     return None
 

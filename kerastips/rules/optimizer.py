@@ -26,8 +26,17 @@ from kerastips.ir.names import (
     TRANSFORMER_BLOCKS,
     canonical,
 )
-from kerastips.edits import Applicability, Edit, Fix, call, number, replace_argument_value, with_argument
-from kerastips.rules.base import Finding, Invalid, Option, Rule
+from kerastips.edits import (
+    Applicability,
+    Edit,
+    Fix,
+    call,
+    number,
+    replace_argument_value,
+    replace_keyword,
+    with_argument,
+)
+from kerastips.rules.base import Finding, Invalid, Option, Rule, Severity
 
 # Keras' default learning rates, the warmup target when the code gives none.
 DEFAULT_RATES = {"SGD": 0.01, "Adagrad": 0.001, "Adadelta": 0.001, "Ftrl": 0.001}
@@ -524,6 +533,163 @@ model.compile(optimizer=keras.optimizers.AdamW(lr), loss="mse")
     )
 
 
+class DeprecatedOptimizerArgument(Rule):
+    """## What it does
+    Checks for the `lr=` and `decay=` arguments of Keras optimizers.
+
+    ## Why is this bad?
+    `lr` was renamed `learning_rate` in TensorFlow 2, and the per-step `decay` argument was
+    replaced by learning-rate schedules. Keras 3 (and `tf.keras` since TensorFlow 2.11) rejects
+    both: the script stops with "Argument(s) not recognized" before training starts.
+
+    ## Example
+    ```python
+    optimizer = keras.optimizers.SGD(lr=0.01, decay=1e-6, momentum=0.9)
+    ```
+
+    ## Use instead
+    ```python
+    optimizer = keras.optimizers.SGD(
+        learning_rate=keras.optimizers.schedules.InverseTimeDecay(0.01, decay_steps=1, decay_rate=1e-6),
+        momentum=0.9,
+    )
+    ```
+
+    ## Fix safety
+    `lr=` becomes `learning_rate=`; `decay=d` becomes an `InverseTimeDecay(lr, decay_steps=1,
+    decay_rate=d)` schedule, the formula the old argument applied (lr / (1 + d * step)). Both keep
+    training the same: the fix is safe.
+
+    ## References
+    - [Keras 3 migration: optimizers](https://keras.io/guides/migrating_to_keras_3/)
+    - [Keras: InverseTimeDecay](https://keras.io/api/optimizers/learning_rate_schedules/inverse_time_decay/)
+    """
+
+    code = "KT404"
+    name = "deprecated-optimizer-argument"
+    summary = "Optimizer argument lr= or decay=, rejected by Keras 3"
+    severity = Severity.ERROR
+    fix_applicability = Applicability.SAFE
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for optimizer in kfile.optimizers:
+            found = {arg.keyword.value: arg for arg in optimizer.call.args
+                     if arg.keyword is not None and arg.keyword.value in ("lr", "decay", "learning_rate")}
+            if "lr" not in found and "decay" not in found:
+                continue
+            given = [f"{key}=" for key in ("lr", "decay") if key in found]
+            yield Finding(
+                optimizer.call,
+                f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} rejected by Keras 3: "
+                + ("use learning_rate=" if "decay" not in found else
+                   "use learning_rate= with an InverseTimeDecay schedule"),
+                optimizer.statement,
+                self.modern_arguments(kfile, optimizer, found),
+            )
+
+    def modern_arguments(self, kfile: KerasFile, optimizer: OptimizerValue, found: dict) -> Fix | None:
+        rate, decay = found.get("lr"), found.get("decay")
+        if rate is not None and "learning_rate" in found:
+            return None  # both spellings given: which one the user meant is theirs to say
+        if decay is None:
+            rewrite = lambda u: replace_keyword(u, rate, "learning_rate", rate.value)  # noqa: E731
+            return Fix(Applicability.SAFE, (Edit(optimizer.call, rewrite, optimizer.statement),))
+        initial = rate or found.get("learning_rate")
+        initial = initial.value if initial is not None else number(DEFAULT_RATES.get(optimizer.short, 0.001))
+        callee, imports = schedule_callee(kfile, optimizer, "InverseTimeDecay")
+        schedule = call(callee, initial, decay_steps=number(1), decay_rate=decay.value)
+
+        rate_argument = rate or found.get("learning_rate")
+
+        def rewrite(updated: cst.Call) -> cst.Call:
+            # The learning rate (or, without one, decay) becomes the schedule, in place.
+            replaced = rate_argument or decay
+            args = [
+                arg.with_changes(keyword=cst.Name("learning_rate"), value=schedule)
+                if arg.deep_equals(replaced) else arg
+                for arg in updated.args
+                if not (arg.deep_equals(decay) and replaced is not decay)
+            ]
+            return updated.with_changes(args=_tidy(args, updated.args))
+        return Fix(Applicability.SAFE, (Edit(optimizer.call, rewrite, optimizer.statement),), imports)
+
+    VALID = (
+        """
+from tensorflow import keras
+optimizer = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
+""",
+        # Another library's optimizer may take lr=
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.01)
+""",
+        # A schedule passed as learning_rate
+        """
+import keras
+schedule = keras.optimizers.schedules.InverseTimeDecay(0.01, decay_steps=1, decay_rate=1e-6)
+optimizer = keras.optimizers.SGD(learning_rate=schedule)
+""",
+    )
+    INVALID = (
+        Invalid(
+            """
+from tensorflow import keras
+model.compile(optimizer=keras.optimizers.Adam(lr=1e-3), loss="mse")
+""",
+            (3,),
+            fixed="""
+from tensorflow import keras
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="mse")
+""",
+        ),
+        Invalid(  # the classic Keras 2 SGD
+            """
+from keras.optimizers import SGD
+sgd = SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True)
+model.compile(loss="categorical_crossentropy", optimizer=sgd)
+""",
+            (3,),
+            fixed="""
+from keras.optimizers import SGD
+from keras.optimizers.schedules import InverseTimeDecay
+
+sgd = SGD(learning_rate=InverseTimeDecay(0.01, decay_steps=1, decay_rate=1e-6), momentum=0.9, nesterov=True)
+model.compile(loss="categorical_crossentropy", optimizer=sgd)
+""",
+        ),
+        Invalid(  # tf.keras spelling, decay alone
+            """
+import tensorflow as tf
+opt = tf.keras.optimizers.RMSprop(
+    learning_rate=0.001,
+    decay=1e-5,
+)
+""",
+            (3,),
+            fixed="""
+import tensorflow as tf
+opt = tf.keras.optimizers.RMSprop(
+    learning_rate=tf.keras.optimizers.schedules.InverseTimeDecay(0.001, decay_steps=1, decay_rate=1e-5),
+)
+""",
+        ),
+        Invalid(  # both lr and learning_rate: reported, the choice left to the user
+            """
+import keras
+opt = keras.optimizers.Adam(lr=0.01, learning_rate=0.001)
+""",
+            (3,),
+        ),
+    )
+
+
+def _tidy(kept: list, original) -> list:
+    """Arguments left after removing some: the last keeps the original last one's tail."""
+    if kept and original and kept[-1] is not original[-1]:
+        kept[-1] = kept[-1].with_changes(comma=original[-1].comma)
+    return kept
+
+
 def _sets_learning_rate(callbacks: Value | None) -> bool:
     """A learning-rate callback, or callbacks the linter cannot see: either may warm up."""
     if callbacks is None or (isinstance(callbacks, Const) and callbacks.value is None):
@@ -552,17 +718,18 @@ def _total_steps(fits: list) -> int | None:
     return None
 
 
-def schedule_callee(kfile: KerasFile, optimizer: OptimizerValue | None) -> tuple[str, tuple]:
-    """How to spell CosineDecay next to the optimizer as the file writes it (and any import)."""
+def schedule_callee(kfile: KerasFile, optimizer: OptimizerValue | None,
+                    schedule: str = "CosineDecay") -> tuple[str, tuple]:
+    """How to spell a schedule class next to the optimizer as the file writes it (and any import)."""
     if optimizer is not None and not optimizer.kind.startswith("tensorflow_addons."):
         func = optimizer.call.func
         if isinstance(func, cst.Attribute):  # keras.optimizers.Adam, tf.keras.optimizers.Adam, optimizers.Adam
-            return f"{kfile.code(func.value)}.schedules.CosineDecay", ()
+            return f"{kfile.code(func.value)}.schedules.{schedule}", ()
         if isinstance(func, cst.Name) and func.value in kfile.imports:  # from ... import Adam
             module = kfile.imports[func.value].rsplit(".", 1)[0]
-            return "CosineDecay", ((f"{module}.schedules", "CosineDecay"),)
+            return schedule, ((f"{module}.schedules", schedule),)
     keras, imports = keras_package(kfile)
-    return f"{keras}.optimizers.schedules.CosineDecay", imports
+    return f"{keras}.optimizers.schedules.{schedule}", imports
 
 
 def keras_package(kfile: KerasFile) -> tuple[str, tuple]:

@@ -6,11 +6,17 @@ from typing import Iterator
 
 import libcst as cst
 
-from kerastips.edits import Applicability, Edit, Fix, without_argument
-from kerastips.ir.model import UNKNOWN, KerasFile, LayerNode, is_layer_kind
-from kerastips.ir.names import BATCHNORM_LAYERS, LINEAR_WITH_ACTIVATION, NOISE_LAYERS
+from kerastips.edits import Applicability, Edit, Fix, replace_keyword, with_argument, without_argument
+from kerastips.ir.model import UNKNOWN, Const, KerasFile, LayerNode, is_layer_kind
+from kerastips.ir.names import (
+    ACTIVATION_LAYERS,
+    BATCHNORM_LAYERS,
+    DROPOUT_LAYERS,
+    LINEAR_WITH_ACTIVATION,
+    NOISE_LAYERS,
+)
 from kerastips.rules.base import Finding, Invalid, Rule
-from kerastips.rules.chain_edits import append_after, direct_pair, layer_call, swap
+from kerastips.rules.chain_edits import append_after, direct_pair, layer_call, move_after, swap
 
 
 def feeding_activations(kfile: KerasFile, node: LayerNode) -> list[tuple[LayerNode, str]] | None:
@@ -534,3 +540,425 @@ x = L.LeakyReLU(0.1)(x)
 """,
         ),
     )
+
+
+def is_activation_layer(node: LayerNode) -> bool:
+    """A layer or op whose only job is a non-linearity (`ReLU()`, `Activation("relu")`, `tf.nn.relu`)."""
+    is_layer = node.kind.startswith("op:") or is_layer_kind(node, ACTIVATION_LAYERS)
+    return is_layer and node.activation() not in (None, UNKNOWN)
+
+
+def only_output(kfile: KerasFile, node: LayerNode) -> LayerNode | None:
+    outputs = kfile.outputs_of(node)
+    return next(iter(outputs)) if len(outputs) == 1 else None
+
+
+class DropoutBeforeBatchNorm(Rule):
+    """## What it does
+    Checks for Dropout (with a rate above 0) whose output feeds BatchNormalization, directly or
+    through an activation.
+
+    ## Why is this bad?
+    Dropout scales the surviving activations up during training and not at inference, so the
+    variance BatchNormalization estimates while training is not the one it sees at test time: the
+    "variance shift" that makes the two disagree (Li et al., 2019). Dropout belongs after the
+    normalization and the activation: CONV/FC -> BatchNorm -> activation -> Dropout.
+
+    ## Example
+    ```python
+    model = keras.Sequential([
+        layers.Dense(64),
+        layers.Dropout(0.5),
+        layers.BatchNormalization(),
+        layers.Activation("relu"),
+    ])
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([
+        layers.Dense(64),
+        layers.BatchNormalization(),
+        layers.Activation("relu"),
+        layers.Dropout(0.5),
+    ])
+    ```
+
+    ## Fix safety
+    The fix moves the Dropout after the BatchNormalization and the activation that follows it. It
+    changes what the model computes during training, so it is unsafe.
+
+    ## References
+    - Li, Chen, Hu & Yang, "Understanding the Disharmony between Dropout and Batch Normalization
+      by Variance Shift" (CVPR 2019)
+    """
+
+    code = "KT102"
+    name = "dropout-before-batchnorm"
+    summary = "Dropout feeding BatchNormalization"
+    fix_applicability = Applicability.UNSAFE
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for node in kfile.nodes:
+            if not is_layer_kind(node, DROPOUT_LAYERS):
+                continue
+            rate = node.args.value("rate", 0)
+            if not (isinstance(rate, Const) and isinstance(rate.value, (int, float)) and rate.value > 0):
+                continue
+            following = only_output(kfile, node)
+            if following is not None and is_activation_layer(following):
+                following = only_output(kfile, following)
+            if following is None or not is_layer_kind(following, BATCHNORM_LAYERS):
+                continue
+            anchor = following
+            after = only_output(kfile, following)
+            if after is not None and is_activation_layer(after) and kfile.inputs_of(after) == {following}:
+                anchor = after
+            edits = move_after(kfile, node, anchor)
+            yield Finding(
+                node.call,
+                f"{node.short} feeds {following.short}: the variance it shifts in training misleads "
+                f"the normalization; move it after the {following.short}"
+                + (" and its activation" if anchor is not following else ""),
+                node.statement,
+                Fix(Applicability.UNSAFE, edits) if edits else None,
+            )
+
+    VALID = (
+        """
+from tensorflow.keras import Sequential, layers
+model = Sequential([
+    layers.Dense(64, use_bias=False),
+    layers.BatchNormalization(),
+    layers.Activation("relu"),
+    layers.Dropout(0.5),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+        # Dropout before a Dense: the next BN normalizes the Dense's output, not the dropout's
+        """
+import keras
+inputs = keras.Input((32,))
+x = keras.layers.Dropout(0.2)(inputs)
+x = keras.layers.Dense(64)(x)
+x = keras.layers.BatchNormalization()(x)
+""",
+        # A rate of 0 is no dropout
+        """
+from keras import layers, Sequential
+model = Sequential([layers.Dense(8), layers.Dropout(0.0), layers.BatchNormalization()])
+""",
+        # The rate is not known
+        """
+from keras import layers, Sequential
+def build(rate):
+    return Sequential([layers.Dense(8), layers.Dropout(rate), layers.BatchNormalization()])
+""",
+    )
+    INVALID = (
+        Invalid(  # Sequential list, through an activation
+            """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Dense(128),
+    layers.Dropout(0.3),  # regularize
+    layers.BatchNormalization(),
+    layers.Activation("relu"),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+            (7,),
+            fixed="""
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Dense(128),
+    layers.BatchNormalization(),
+    layers.Activation("relu"),
+    layers.Dropout(0.3),  # regularize
+    layers.Dense(10, activation="softmax"),
+])
+""",
+        ),
+        Invalid(  # .add sequence
+            """
+import tensorflow as tf
+model = tf.keras.Sequential()
+model.add(tf.keras.layers.Conv2D(32, 3, use_bias=False))
+model.add(tf.keras.layers.SpatialDropout2D(0.1))
+model.add(tf.keras.layers.BatchNormalization())
+model.add(tf.keras.layers.ReLU())
+model.add(tf.keras.layers.Flatten())
+""",
+            (5,),
+            fixed="""
+import tensorflow as tf
+model = tf.keras.Sequential()
+model.add(tf.keras.layers.Conv2D(32, 3, use_bias=False))
+model.add(tf.keras.layers.BatchNormalization())
+model.add(tf.keras.layers.ReLU())
+model.add(tf.keras.layers.SpatialDropout2D(0.1))
+model.add(tf.keras.layers.Flatten())
+""",
+        ),
+        Invalid(  # functional chain in a helper block
+            """
+from keras import layers
+
+def block(x, units):
+    x = layers.Dense(units, use_bias=False)(x)
+    x = layers.Dropout(0.5)(x)
+    x = layers.BatchNormalization()(x)
+    return x
+""",
+            (6,),
+            fixed="""
+from keras import layers
+
+def block(x, units):
+    x = layers.Dense(units, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Dropout(0.5)(x)
+    return x
+""",
+        ),
+        Invalid(  # nested calls
+            """
+from keras import Input, layers
+inputs = Input((16,))
+outputs = layers.BatchNormalization()(layers.Dropout(0.25)(layers.Dense(16)(inputs)))
+""",
+            (4,),
+            fixed="""
+from keras import Input, layers
+inputs = Input((16,))
+outputs = layers.Dropout(0.25)(layers.BatchNormalization()(layers.Dense(16)(inputs)))
+""",
+        ),
+        Invalid(  # subclassed model
+            """
+import keras
+
+class Head(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(64, use_bias=False)
+        self.drop = keras.layers.Dropout(0.4)
+        self.norm = keras.layers.BatchNormalization()
+
+    def call(self, x, training=False):
+        return self.norm(self.drop(self.dense(x), training=training), training=training)
+""",
+            (8,),
+            fixed="""
+import keras
+
+class Head(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(64, use_bias=False)
+        self.drop = keras.layers.Dropout(0.4)
+        self.norm = keras.layers.BatchNormalization()
+
+    def call(self, x, training=False):
+        return self.drop(self.norm(self.dense(x), training=training), training=training)
+""",
+        ),
+    )
+
+
+def bias_argument(layer: LayerNode):
+    return next((arg for arg in layer.call.args if arg.keyword is not None and arg.keyword.value == "use_bias"), None)
+
+
+class BiasBeforeBatchNorm(Rule):
+    """## What it does
+    Checks for a Dense or convolution layer with a bias (`use_bias` not False) and no activation
+    whose output goes straight into BatchNormalization.
+
+    Not flagged when the BatchNormalization has no shift (`center=False`), normalizes an explicit
+    axis other than the last, or when the layer's output also feeds something else.
+
+    ## Why is this bad?
+    BatchNormalization subtracts the batch mean, which removes any constant the previous layer
+    added, then adds its own learned shift (beta). The layer's bias is a parameter that can never
+    change the output: wasted memory and compute, and a useless gradient.
+
+    ## Example
+    ```python
+    x = layers.Conv2D(64, 3)(x)
+    x = layers.BatchNormalization()(x)
+    ```
+
+    ## Use instead
+    ```python
+    x = layers.Conv2D(64, 3, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    ```
+
+    ## Fix safety
+    The fix sets `use_bias=False`. BatchNormalization's own shift takes the bias's role, so the
+    model computes the same functions: the fix is safe. (Weights saved before the fix no longer
+    load into the fixed model by position.)
+
+    ## References
+    - Ioffe & Szegedy, "Batch Normalization" (2015), section 3.2
+    """
+
+    code = "KT103"
+    name = "bias-before-batchnorm"
+    summary = "Dense/Conv bias made redundant by the BatchNormalization that follows"
+    fix_applicability = Applicability.SAFE
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for node in kfile.nodes:
+            if not is_layer_kind(node, LINEAR_WITH_ACTIVATION) or node.short == "EinsumDense":
+                continue
+            if node.activation() is not None or len(node.args.positional) > 2:
+                continue  # an activation makes the bias matter; many positional arguments: unsure
+            outputs = kfile.outputs_of(node)
+            if not outputs or not all(map(_normalizes_away_bias, outputs)):
+                continue
+            given = node.args.value("use_bias")
+            if given is not None and not (isinstance(given, Const) and given.value is True):
+                continue
+            argument = bias_argument(node)
+            if argument is not None:
+                rewrite = lambda u, a=argument: replace_keyword(u, a, "use_bias", cst.Name("False"))  # noqa: E731
+            else:
+                rewrite = lambda u: with_argument(u, "use_bias", cst.Name("False"))  # noqa: E731
+            yield Finding(
+                node.call,
+                f"the bias of {node.short} is cancelled by the BatchNormalization that follows; "
+                "set use_bias=False",
+                node.statement,
+                Fix(Applicability.SAFE, (Edit(node.call, rewrite, node.statement),)),
+            )
+
+    VALID = (
+        """
+from tensorflow.keras import layers
+x = layers.Conv2D(64, 3, use_bias=False)(x)
+x = layers.BatchNormalization()(x)
+""",
+        # An activation between: the bias shifts what the activation sees
+        """
+from keras import Sequential, layers
+model = Sequential([layers.Dense(32, activation="relu"), layers.BatchNormalization()])
+""",
+        # BatchNormalization without its own shift
+        """
+from keras import Sequential, layers
+model = Sequential([layers.Dense(32), layers.BatchNormalization(center=False)])
+""",
+        # The output also feeds a residual connection
+        """
+import keras
+inputs = keras.Input((8, 8, 16))
+y = keras.layers.Conv2D(16, 3, padding="same")(inputs)
+z = keras.layers.BatchNormalization()(y)
+out = keras.layers.Add()([y, z])
+""",
+        # Normalizing the channels of a channels-first convolution on another axis
+        """
+from keras import Sequential, layers
+model = Sequential([layers.Conv2D(8, 3), layers.BatchNormalization(axis=1)])
+""",
+    )
+    INVALID = (
+        Invalid(  # Sequential list
+            """
+from tensorflow import keras
+model = keras.Sequential([
+    keras.layers.Dense(64),  # hidden
+    keras.layers.BatchNormalization(),
+    keras.layers.Activation("relu"),
+])
+""",
+            (4,),
+            fixed="""
+from tensorflow import keras
+model = keras.Sequential([
+    keras.layers.Dense(64, use_bias=False),  # hidden
+    keras.layers.BatchNormalization(),
+    keras.layers.Activation("relu"),
+])
+""",
+        ),
+        Invalid(  # .add sequence, explicit use_bias=True
+            """
+from keras.models import Sequential
+from keras.layers import Conv2D, BatchNormalization, Activation
+model = Sequential()
+model.add(Conv2D(32, (3, 3), padding="same", use_bias=True))
+model.add(BatchNormalization())
+model.add(Activation("relu"))
+""",
+            (5,),
+            fixed="""
+from keras.models import Sequential
+from keras.layers import Conv2D, BatchNormalization, Activation
+model = Sequential()
+model.add(Conv2D(32, (3, 3), padding="same", use_bias=False))
+model.add(BatchNormalization())
+model.add(Activation("relu"))
+""",
+        ),
+        Invalid(  # functional helper block
+            """
+from tensorflow.keras import layers
+def conv_bn(x, filters):
+    x = layers.Conv2D(filters, 3, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+""",
+            (4,),
+            fixed="""
+from tensorflow.keras import layers
+def conv_bn(x, filters):
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+""",
+        ),
+        Invalid(  # nested calls and a subclassed model
+            """
+import tensorflow as tf
+class Stem(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = tf.keras.layers.Conv2D(32, 3, strides=2)
+        self.bn = tf.keras.layers.BatchNormalization()
+    def call(self, x):
+        return tf.nn.relu(self.bn(self.conv(x)))
+
+y = tf.keras.layers.BatchNormalization()(tf.keras.layers.Dense(10)(tf.keras.Input((4,))))
+""",
+            (6, 11),
+            fixed="""
+import tensorflow as tf
+class Stem(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = tf.keras.layers.Conv2D(32, 3, strides=2, use_bias=False)
+        self.bn = tf.keras.layers.BatchNormalization()
+    def call(self, x):
+        return tf.nn.relu(self.bn(self.conv(x)))
+
+y = tf.keras.layers.BatchNormalization()(tf.keras.layers.Dense(10, use_bias=False)(tf.keras.Input((4,))))
+""",
+        ),
+    )
+
+
+def _normalizes_away_bias(node: LayerNode) -> bool:
+    """A BatchNormalization with a shift (center) over the last axis."""
+    if not is_layer_kind(node, BATCHNORM_LAYERS):
+        return False
+    center, axis = node.args.value("center", 3), node.args.value("axis", 0)
+    if center is not None and not (isinstance(center, Const) and center.value is True):
+        return False
+    return axis is None or (isinstance(axis, Const) and axis.value in (-1, [-1]))
