@@ -339,6 +339,7 @@ class KerasFile:
     imports: dict = field(default_factory=dict)  # local name -> imported dotted name
     siblings: dict = field(default_factory=dict)  # id(statement) -> (its block, its index)
     _successors: Optional[dict] = None
+    _instances: Optional[dict] = None
 
     def inputs_of(self, node: LayerNode) -> set:
         return self.preds.get(node, set())
@@ -350,6 +351,14 @@ class KerasFile:
                 for source in sources:
                     self._successors.setdefault(source, set()).add(target)
         return self._successors.get(node, set())
+
+    def instances(self, node: LayerNode) -> list:
+        """Every node made by the same line of code (a helper's layer, once per call of the helper)."""
+        if self._instances is None:
+            self._instances = {}
+            for each in self.nodes:
+                self._instances.setdefault(id(each.call), []).append(each)
+        return self._instances.get(id(node.call), [node])
 
     def adjacent(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
         """Whether `second` is the statement right after `first` in the same block."""

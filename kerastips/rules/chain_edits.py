@@ -25,8 +25,11 @@ def single_use(node: LayerNode) -> Optional[Use]:
 def direct_pair(kfile: KerasFile, first: LayerNode, second: LayerNode) -> Optional[tuple[Use, Use]]:
     """Uses of two layers where `first` feeds only `second` and `second` reads only `first`, both
     entering the model in the same block of code (so rewriting one place is right for all)."""
-    if kfile.outputs_of(first) != {second} or kfile.inputs_of(second) != {first}:
-        return None
+    for instance in kfile.instances(first):  # the same code, in every context it runs in
+        outputs = kfile.outputs_of(instance)
+        following = next(iter(outputs)) if len(outputs) == 1 else None
+        if following is None or following.call is not second.call or kfile.inputs_of(following) != {instance}:
+            return None
     a, b = single_use(first), single_use(second)
     if a is None or b is None or a.kind != b.kind:
         return None

@@ -819,8 +819,10 @@ class BiasBeforeBatchNorm(Rule):
                 continue
             if node.activation() is not None or len(node.args.positional) > 2:
                 continue  # an activation makes the bias matter; many positional arguments: unsure
-            outputs = kfile.outputs_of(node)
-            if not outputs or not all(map(_normalizes_away_bias, outputs)):
+            if not all(
+                kfile.outputs_of(instance) and all(map(_normalizes_away_bias, kfile.outputs_of(instance)))
+                for instance in kfile.instances(node)  # a helper's layer: in every call of it
+            ):
                 continue
             given = node.args.value("use_bias")
             if given is not None and not (isinstance(given, Const) and given.value is True):
@@ -861,6 +863,18 @@ inputs = keras.Input((8, 8, 16))
 y = keras.layers.Conv2D(16, 3, padding="same")(inputs)
 z = keras.layers.BatchNormalization()(y)
 out = keras.layers.Add()([y, z])
+""",
+        # A helper's convolution feeds BatchNormalization in one call and another Conv2D in the next
+        """
+import keras
+def conv(x, bn):
+    x = keras.layers.Conv2D(16, 3, padding="same")(x)
+    if bn:
+        x = keras.layers.BatchNormalization()(x)
+    return x
+inputs = keras.Input((32, 32, 3))
+x = conv(conv(inputs, bn=True), bn=False)
+x = keras.layers.Conv2D(8, 1)(x)
 """,
         # Normalizing the channels of a channels-first convolution on another axis
         """
