@@ -79,6 +79,8 @@ def move_after(kfile: KerasFile, layer: LayerNode, anchor: LayerNode) -> Optiona
     use, target = single_use(layer), single_use(anchor)
     if use is None or target is None or use.kind != target.kind or len(kfile.inputs_of(layer)) > 1:
         return None
+    if not _wired_alike(kfile, layer):
+        return None
     removal = lambda u: cst.RemoveFromParent()  # noqa: E731
     if use.kind == "element":
         if use.container is not target.container:
@@ -169,6 +171,12 @@ def sibling_callee(kfile: KerasFile, reference: LayerNode, name: str) -> tuple[c
 def layer_call(kfile: KerasFile, reference: LayerNode, name: str, *args: cst.BaseExpression):
     callee, imports = sibling_callee(kfile, reference, name)
     return call(callee, *args), imports
+
+
+def _wired_alike(kfile: KerasFile, node: LayerNode) -> bool:
+    """Whether every run of the code making `node` feeds the same code (a helper called twice)."""
+    shape = {id(o.call) for o in kfile.outputs_of(node)}
+    return all({id(o.call) for o in kfile.outputs_of(i)} == shape for i in kfile.instances(node))
 
 
 def _element_index(use: Use) -> int:
