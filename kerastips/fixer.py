@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass, field
@@ -36,10 +37,18 @@ class FixResult:
         return self.fixed != self.original
 
     def diff(self) -> str:
-        return "".join(difflib.unified_diff(
-            self.original.splitlines(keepends=True), self.fixed.splitlines(keepends=True),
-            fromfile=self.path, tofile=self.path,
-        ))
+        """A unified diff that `patch -p0` applies: lines end at line feeds only (a form feed or
+        U+2028 stays inside its line), and a last line without one is marked as diff marks it."""
+        lines = difflib.unified_diff(_lines(self.original), _lines(self.fixed), self.path, self.path)
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                       for line in lines)
+
+
+def _lines(text: str) -> list[str]:
+    return _LINE.findall(text)
+
+
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
 def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = False) -> FixResult:
@@ -103,44 +112,102 @@ def fix_file(path: Path, rules: Sequence[Rule], unsafe: bool, apply: bool,
     name = display or str(path)
     try:
         data = path.read_bytes()
+    except FileNotFoundError:
+        return FileError(name, "no such file or directory")
+    except IsADirectoryError:
+        return FileError(name, "is a directory")
+    except PermissionError:
+        return FileError(name, "permission denied")
     except OSError as exc:
         return FileError(name, f"cannot read: {exc.strerror or exc}")
     try:
         source, encoding = decode_with_encoding(data)
         result = fix_source(source, name, rules, unsafe)
         if apply and result.changed:
-            write_atomic(path, data, result.fixed.encode(encoding))
+            try:
+                fixed = result.fixed.encode(encoding)
+            except UnicodeEncodeError:
+                raise WriteError(f"the fixed text cannot be encoded as {encoding}; not written") from None
+            write_atomic(path, data, fixed)
     except (SourceError, WriteError) as exc:
         return FileError(name, str(exc))
+    except RecursionError:
+        return FileError(name, "code nested too deeply to analyse")
     except Exception as exc:  # a bug in kerastips must not stop the run, nor touch the file
         return FileError(name, f"internal error ({type(exc).__name__}: {exc}); {REPORT_BUGS}")
     return result
 
 
+_WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
 def write_atomic(path: Path, expected: bytes, data: bytes) -> None:
-    """Replace the file's content in one step (a temporary file renamed over it), keeping its mode;
-    refuse when it is read-only or changed since it was read."""
+    """Replace the file's content in one step, keeping its mode (and owner where allowed); refuse
+    when it is read-only or its bytes are no longer `expected` (changed since they were read).
+
+    The new content goes to a temporary file `.NAME.XXXX.kerastips` in the same folder, flushed to
+    disk, then renamed over the file: a reader (or a crash) sees the old or the new file, never a
+    mix. A process killed between creating and renaming that temporary file leaves it behind; it
+    is never read back. A symlink is followed and its target replaced (the link stays a link); a
+    file with several hard links gets a new inode, so its other names keep the old content."""
     target = path.resolve()  # write through a symlink, not over it
     try:
         if target.read_bytes() != expected:
             raise WriteError("changed on disk while being fixed; not written (run again)")
-        mode = stat.S_IMODE(target.stat().st_mode)
+        info = target.stat()
     except OSError as exc:
         raise WriteError(f"cannot read back: {exc.strerror or exc}") from None
-    if not os.access(target, os.W_OK):
+    mode = stat.S_IMODE(info.st_mode)
+    # os.access alone says yes to root for any file; no write bit at all means read-only to all.
+    if not mode & _WRITE_BITS or not os.access(target, os.W_OK):
         raise WriteError("read-only file; not written")
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".kerastips")
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".kerastips"
+        )
+    except OSError as exc:
+        raise WriteError(f"cannot create a temporary file next to it: {exc.strerror or exc}; "
+                         "not written") from None
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        _keep_owner(temporary, info)  # before chmod: chown may clear set-id bits
         os.chmod(temporary, mode)
         os.replace(temporary, target)
-    except OSError as exc:
+    except BaseException as exc:  # Ctrl-C included: leave no temporary file behind
         try:
             os.unlink(temporary)
         except OSError:
             pass
-        raise WriteError(f"cannot write: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise WriteError(f"cannot write: {exc.strerror or exc}; not written") from None
+        raise
+    _sync_folder(target.parent)
 
+
+def _keep_owner(temporary: str, info: os.stat_result) -> None:
+    """Give the new file the old one's owner and group, as far as this process may."""
+    if not hasattr(os, "chown"):
+        return
+    for uid, gid in ((info.st_uid, info.st_gid), (-1, info.st_gid)):
+        try:
+            os.chown(temporary, uid, gid)
+            return
+        except OSError:
+            continue
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable; best effort (not every platform can open a folder)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
