@@ -157,7 +157,7 @@ def fix(
     changed = [result for result in results if result.changed]
     if not apply:
         click.echo("".join(result.diff() for result in changed), nl=False)
-    click.echo(report.fix_summary(results, apply, unsafe_fixes), err=True, nl=False)
+    click.echo(report.fix_summary(results, apply, unsafe_fixes, len(errors)), err=True, nl=False)
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if changed and not apply else EXIT_CLEAN)

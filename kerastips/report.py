@@ -144,8 +144,10 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def fix_summary(results, applied: bool, unsafe: bool) -> str:
-    """What `kerastips fix` did or would do, and what is left for the user."""
+def fix_summary(results, applied: bool, unsafe: bool, errors: int = 0) -> str:
+    """What `kerastips fix` did or would do, and what is left for the user: one line for stderr.
+
+    `errors` counts the files that could not be read, parsed or written (their lines come first)."""
     fixes = sum(len(result.applied) for result in results)
     files = sum(1 for result in results if result.changed)
     if not fixes:
@@ -160,4 +162,6 @@ def fix_summary(results, applied: bool, unsafe: bool) -> str:
         if hidden and not unsafe:
             line += f" ({hidden} with unsafe fixes: add --unsafe-fixes)"
         line += "."
+    if errors:
+        line += f" {_plural(errors, 'file')} could not be fixed."
     return line + "\n"
