@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import signal
 import stat
@@ -291,6 +292,22 @@ def test_the_configured_selection_applies_to_fix(project):
     assert Path("train.py").read_text() == edited(KT101_EDIT, KT103_EDIT, KT302_EDIT, KT301_EDIT, KT404_EDIT)
 
 
+def test_suppressed_findings_are_not_fixed(project):
+    put("pyproject.toml", '[tool.kerastips]\nper-file-ignores = { "ignored.py" = ["KT3"] }\n')
+    source = (
+        'from tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\n'
+        'model.fit(x_train, y_train)  # noqa: KT301\n'
+        'model.fit(x_train, y_train,\n          epochs=2)  # noqa: KT301\n'
+        'model.fit(x_train, y_train)\n'
+    )
+    put("kept.py", source)
+    put("ignored.py", source)
+    result = run("fix", "--apply", "--unsafe-fixes", "kept.py", "ignored.py")
+    assert outcome(result) == (0, "", "Fixed 1 finding in 1 file.\n")
+    assert Path("kept.py").read_text() == source[:-2] + ", validation_split=0.2)\n"
+    assert Path("ignored.py").read_text() == source
+
+
 # ---- what must survive: comments, line endings, encodings ---------------------------------------
 
 
@@ -511,6 +528,33 @@ def test_a_writer_killed_at_any_moment_leaves_the_old_or_the_new_file(tmp_path):
         assert all(name.startswith(".big.py.") and name.endswith(".kerastips") for name in leftovers)
         for name in leftovers:  # a later run starts afresh
             (tmp_path / name).unlink()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_examples() -> list[tuple[str, str]]:
+    """(command, output) of each `$ kerastips fix ...` example in the README's Fixing section."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Fixing"):text.index("\n## ", text.index("## Fixing") + 1)]
+    examples = []
+    for block in section.split("```diff\n")[1:]:
+        command, output = block[:block.index("```")].split("\n", 1)
+        examples.append((command, output))
+    for line, output in re.findall(r"\n    (\$ kerastips fix [^\n]*)\n    ([^\n]*\n)", section):
+        examples.append((line, output))
+    return examples
+
+
+@pytest.mark.parametrize(("command", "output"), readme_examples())
+def test_the_readme_examples_are_real_output(monkeypatch, command, output):
+    monkeypatch.chdir(ROOT)
+    result = run(*command.split()[2:])
+    assert result.stdout + result.stderr == output
+
+
+def test_the_readme_has_fix_examples():
+    assert len(readme_examples()) >= 3
 
 
 # ---- known problems in the rules' fixes (not in the fix command) --------------------------------
