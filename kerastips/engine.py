@@ -11,7 +11,7 @@ import sys
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -27,6 +27,7 @@ _FILE_NOQA = re.compile(
 )
 
 
+T = TypeVar("T")
 RECURSION_LIMIT = 20_000
 REPORT_BUGS = "please report it at https://github.com/kerastips/kerastips/issues"
 
@@ -179,24 +180,33 @@ def _codes(match: re.Match) -> Iterable[str]:
     return (code.strip().upper() for code in match.group("codes").split(","))
 
 
-def lint_file(path: Path, rules: Sequence[Rule], display: str | None = None) -> list[Diagnostic] | FileError:
-    """Lint one file on disk; every failure becomes a FileError, never an exception."""
-    name = display or str(path)
+def read_file(path: Path) -> bytes:
+    """A file's bytes; a SourceError with one clear line when it cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        return FileError(name, "no such file or directory")
+        raise SourceError("no such file or directory") from None
     except IsADirectoryError:
-        return FileError(name, "is a directory")
+        raise SourceError("is a directory") from None
     except PermissionError:
-        return FileError(name, "permission denied")
+        raise SourceError("permission denied") from None
     except OSError as exc:
-        return FileError(name, f"cannot read: {exc.strerror or exc}")
+        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+
+
+def per_file(name: str, work: Callable[[], T], expected: tuple = (SourceError,)) -> T | FileError:
+    """One file's work; every failure becomes a FileError for that file, never an exception."""
     try:
-        return lint_source(decode(data), name, rules)
-    except SourceError as exc:
+        return work()
+    except expected as exc:
         return FileError(name, str(exc))
     except RecursionError:
         return FileError(name, "code nested too deeply to analyse")
     except Exception as exc:  # a bug in kerastips must not stop the run
         return FileError(name, f"internal error ({type(exc).__name__}: {exc}); {REPORT_BUGS}")
+
+
+def lint_file(path: Path, rules: Sequence[Rule], display: str | None = None) -> list[Diagnostic] | FileError:
+    """Lint one file on disk; every failure becomes a FileError, never an exception."""
+    name = display or str(path)
+    return per_file(name, lambda: lint_source(decode(read_file(path)), name, rules))

@@ -18,7 +18,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from kerastips.diagnostic import FileError
 from kerastips.edits import Applicability, Fix
-from kerastips.engine import REPORT_BUGS, SourceError, check, decode_with_encoding, deep_recursion
+from kerastips.engine import SourceError, check, decode_with_encoding, deep_recursion, per_file, read_file
 from kerastips.rules.base import Rule
 
 MAX_ROUNDS = 8  # overlapping fixes converge in a few rounds; the bound guards against cycles
@@ -110,17 +110,9 @@ def fix_file(path: Path, rules: Sequence[Rule], unsafe: bool, apply: bool,
              display: str | None = None) -> FixResult | FileError:
     """Fix one file; with `apply`, write it back atomically. Every failure is a FileError."""
     name = display or str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return FileError(name, "no such file or directory")
-    except IsADirectoryError:
-        return FileError(name, "is a directory")
-    except PermissionError:
-        return FileError(name, "permission denied")
-    except OSError as exc:
-        return FileError(name, f"cannot read: {exc.strerror or exc}")
-    try:
+
+    def work() -> FixResult:
+        data = read_file(path)
         source, encoding = decode_with_encoding(data)
         result = fix_source(source, name, rules, unsafe)
         if apply and result.changed:
@@ -129,13 +121,9 @@ def fix_file(path: Path, rules: Sequence[Rule], unsafe: bool, apply: bool,
             except UnicodeEncodeError:
                 raise WriteError(f"the fixed text cannot be encoded as {encoding}; not written") from None
             write_atomic(path, data, fixed)
-    except (SourceError, WriteError) as exc:
-        return FileError(name, str(exc))
-    except RecursionError:
-        return FileError(name, "code nested too deeply to analyse")
-    except Exception as exc:  # a bug in kerastips must not stop the run, nor touch the file
-        return FileError(name, f"internal error ({type(exc).__name__}: {exc}); {REPORT_BUGS}")
-    return result
+        return result
+
+    return per_file(name, work, (SourceError, WriteError))
 
 
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
