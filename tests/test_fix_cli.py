@@ -560,8 +560,6 @@ def test_the_readme_has_fix_examples():
 # ---- known problems in the rules' fixes (not in the fix command) --------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="KT101's fix in a layer list copies the BN element's trailing "
-                   "comment onto the inserted Activation element (chain_edits.append_after)")
 def test_kt101_in_a_layer_list_does_not_duplicate_a_comment(project):
     put("model.py", textwrap.dedent("""\
         from tensorflow import keras
@@ -585,8 +583,6 @@ def test_kt101_in_a_layer_list_does_not_duplicate_a_comment(project):
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="KT404's safe fix passes a learning-rate schedule as "
-                   "InverseTimeDecay's initial_learning_rate, which Keras documents as a number")
 def test_kt404_does_not_wrap_a_schedule_in_inverse_time_decay(project):
     source = textwrap.dedent("""\
         import keras
@@ -598,8 +594,6 @@ def test_kt404_does_not_wrap_a_schedule_in_inverse_time_decay(project):
     assert "InverseTimeDecay(schedule" not in Path("train.py").read_text()
 
 
-@pytest.mark.xfail(strict=True, reason="KT401 then KT404 on one optimizer call: the second round "
-                   "wraps KT401's CosineDecay in InverseTimeDecay (invalid), and KT401 still reports")
 def test_kt401_and_kt404_on_one_optimizer_converge_to_valid_code(project):
     put("train.py", textwrap.dedent("""\
         import keras

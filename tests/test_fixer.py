@@ -81,3 +81,30 @@ def test_fixing_a_sample_twice_changes_nothing_the_second_time(sample):
     left = lint_source(once.fixed, sample.name, RULES)
     assert not any(d.fix_available for d in left)
     assert {d.code for d in left} <= {"KT302"}  # only the test-set selection loop has no fix
+
+
+def test_swapped_layers_take_the_comments_of_their_own_lines():
+    source = """
+        import tensorflow as tf
+        model = tf.keras.Sequential()
+        # block 1
+        model.add(tf.keras.layers.Conv2D(32, 3, use_bias=False))
+        model.add(tf.keras.layers.ReLU())  # non-linearity
+        model.add(tf.keras.layers.BatchNormalization())  # normalize
+        head = tf.keras.Sequential([tf.keras.layers.Dense(8),
+                                    tf.keras.layers.LeakyReLU(),  # leaky
+                                    tf.keras.layers.BatchNormalization(),  # norm
+                                    tf.keras.layers.Dense(1)])
+    """
+    assert fixed(source) == textwrap.dedent("""
+        import tensorflow as tf
+        model = tf.keras.Sequential()
+        # block 1
+        model.add(tf.keras.layers.Conv2D(32, 3, use_bias=False))
+        model.add(tf.keras.layers.BatchNormalization())  # normalize
+        model.add(tf.keras.layers.ReLU())  # non-linearity
+        head = tf.keras.Sequential([tf.keras.layers.Dense(8, use_bias=False),
+                                    tf.keras.layers.BatchNormalization(),  # norm
+                                    tf.keras.layers.LeakyReLU(),  # leaky
+                                    tf.keras.layers.Dense(1)])
+    """)

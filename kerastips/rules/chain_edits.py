@@ -46,6 +46,15 @@ def swap(kfile: KerasFile, first: LayerNode, second: LayerNode) -> Optional[tupl
     if pair is None:
         return None
     a, b = pair
+    if a.kind == "element" and isinstance(a.node.comma, cst.Comma) and isinstance(b.node.comma, cst.Comma):
+        # Whole elements trade places, each with the comment on its line.
+        return (Edit(a.node, lambda u: b.node, a.statement), Edit(b.node, lambda u: a.node, b.statement))
+    if a.kind == "add" and a.statement is not b.statement:
+        # Whole statements trade places with their trailing comments; the lines above stay put.
+        return (Edit(a.statement, lambda u: b.statement.with_changes(leading_lines=a.statement.leading_lines),
+                     a.statement),
+                Edit(b.statement, lambda u: a.statement.with_changes(leading_lines=b.statement.leading_lines),
+                     b.statement))
     if a.kind in ("element", "add"):
         return (Edit(first.call, lambda u: second.call, first.statement),
                 Edit(second.call, lambda u: first.call, second.statement))
@@ -128,7 +137,7 @@ def append_after(anchor: LayerNode, use: Use, layer: cst.BaseExpression, role: s
                 previous.comma if previous is not None and isinstance(previous.comma, cst.Comma)
                 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
             return cst.FlattenSentinel([updated.with_changes(comma=comma),
-                                        cst.Element(layer, comma=updated.comma)])
+                                        cst.Element(layer, comma=_without_comment(updated.comma))])
         return (Edit(use.node, add_element, use.statement),)
     if use.kind == "add":
         statement = use.statement
@@ -171,6 +180,15 @@ def sibling_callee(kfile: KerasFile, reference: LayerNode, name: str) -> tuple[c
 def layer_call(kfile: KerasFile, reference: LayerNode, name: str, *args: cst.BaseExpression):
     callee, imports = sibling_callee(kfile, reference, name)
     return call(callee, *args), imports
+
+
+def _without_comment(comma):
+    """A copy of an element's comma for a new element: same line breaks, not the comment."""
+    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        first = comma.whitespace_after.first_line
+        return comma.with_changes(whitespace_after=comma.whitespace_after.with_changes(
+            first_line=first.with_changes(comment=None, whitespace=cst.SimpleWhitespace(""))))
+    return comma
 
 
 def _wired_alike(kfile: KerasFile, node: LayerNode) -> bool:

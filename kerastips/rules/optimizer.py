@@ -194,6 +194,8 @@ class MissingWarmup(Rule):
         decay_steps=D, warmup_target=LR, warmup_steps=W); a string optimizer becomes an object."""
         if use.rate is not None and not isinstance(use.rate, Const):
             return None  # a schedule without warmup: which one to use instead is the user's call
+        if use.optimizer is not None and use.optimizer.args.value("decay") is not None:
+            return None  # KT404's fix turns decay= into a schedule first
         decay = _total_steps(fits) or self.config["default-decay-steps"]
         warmup = max(1, round(decay * self.config["warmup-fraction"]))
         argument = use.rate_argument
@@ -594,6 +596,9 @@ class DeprecatedOptimizerArgument(Rule):
         if decay is None:
             rewrite = lambda u: replace_keyword(u, rate, "learning_rate", rate.value)  # noqa: E731
             return Fix(Applicability.SAFE, (Edit(optimizer.call, rewrite, optimizer.statement),))
+        given = optimizer.args.value("learning_rate") or optimizer.args.value("lr")
+        if given is not None and not (isinstance(given, Const) and isinstance(given.value, (int, float))):
+            return None  # decay on top of a schedule: no one-line equivalent
         initial = rate or found.get("learning_rate")
         initial = initial.value if initial is not None else number(DEFAULT_RATES.get(optimizer.short, 0.001))
         callee, imports = schedule_callee(kfile, optimizer, "InverseTimeDecay")
