@@ -214,3 +214,68 @@ def test_fit_of_a_non_keras_object_is_not_recorded():
         clf.fit(X, y)
     """)
     assert kfile.fits == []
+
+
+def _fit_x(source: str):
+    kfile = ir(source)
+    return kfile.fits[-1].x[0]
+
+
+def test_load_data_images_are_raw_until_scaled():
+    prelude = "from tensorflow import keras\n(x, y), (xt, yt) = keras.datasets.mnist.load_data()\nm = keras.Sequential()\n"
+    raw = _fit_x(prelude + "x = x.reshape(-1, 784).astype('float32')\nm.fit(x, y)\n")
+    assert (raw.image, raw.scaled) == (True, False)
+    assert _fit_x(prelude + "x = x.astype('float32') / 255.0\nm.fit(x, y)\n").scaled is True
+    assert _fit_x(prelude + "x = my_preprocessing(x)\nm.fit(x, y)\n").scaled is None
+
+
+def test_one_hot_labels_are_marked():
+    kfile = ir("import keras\ny = keras.utils.to_categorical(labels, 10)\nm = keras.Sequential()\nm.fit(x, y)\n")
+    assert kfile.fits[0].args.value("y", 1).onehot is True
+
+
+def test_preprocessing_and_splits_are_recorded_with_their_lineage():
+    kfile = ir("""
+        import pandas as pd
+        from sklearn.preprocessing import StandardScaler
+        from sklearn.model_selection import train_test_split
+        X = pd.read_csv("data.csv").drop("label", axis=1).values
+        X = StandardScaler().fit_transform(X)
+        X_train, X_test = train_test_split(X, test_size=0.2)
+    """)
+    (fitted,), (split,) = kfile.preprocessings, kfile.splits
+    assert fitted.method == "fit_transform" and fitted.data.roots & split.data[0].roots
+    assert fitted.context.order < split.context.order
+
+
+def test_tf1_layers_join_the_layer_graph_and_losses_are_recorded():
+    kfile = ir("""
+        import tensorflow as tf
+        x = tf.placeholder(tf.float32, [None, 784])
+        h = tf.layers.dense(x, 256, activation=tf.nn.relu)
+        h = tf.layers.batch_normalization(h, training=True)
+        logits = tf.compat.v1.layers.dense(h, 10)
+        loss = tf.losses.softmax_cross_entropy(onehot_labels=y, logits=logits)
+    """)
+    dense, bn, out = kfile.nodes[0], kfile.nodes[1], kfile.nodes[2]
+    assert (dense.short, dense.activation(), bn.short) == ("Dense", "relu", "BatchNormalization")
+    assert kfile.inputs_of(bn) == {dense} and kfile.inputs_of(out) == {bn}
+    (loss,) = kfile.losses
+    assert loss.kind == "tensorflow.losses.softmax_cross_entropy"
+    assert loss.args.value("logits").producers == frozenset({out})
+
+
+def test_a_subclassed_model_knows_its_output_layer():
+    kfile = ir("""
+        import keras
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.hidden = keras.layers.Dense(32, activation="relu")
+                self.out = keras.layers.Dense(1, activation="sigmoid")
+            def call(self, x):
+                return self.out(self.hidden(x))
+        model = Net()
+    """)
+    (output,) = kfile.models[0].tail
+    assert (output.short, output.activation()) == ("Dense", "sigmoid")

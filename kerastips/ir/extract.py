@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import dataclasses
 import functools
 import re
 from typing import Iterable
@@ -36,16 +37,22 @@ from kerastips.ir.model import (
     Instance,
     KerasFile,
     LayerNode,
+    LossCall,
+    LossValue,
     Mapping_,
     ModelValue,
     OptimizerValue,
+    Preprocessing,
+    PreprocessorValue,
     Ref,
     ScheduleValue,
     Score,
     Seq,
+    Split,
     Tensor,
     Use,
     Value,
+    combine,
     model_nodes,
 )
 
@@ -74,6 +81,31 @@ _SPLITTERS = frozenset({"KFold", "StratifiedKFold", "GroupKFold", "StratifiedGro
 _BUILTINS = frozenset({"dict", "max", "min", "sorted", "range", "enumerate", "zip", "list", "tuple",
                        "reversed", "iter", "print", "len", "str", "repr", "format", "isinstance",
                        "type", "id", "sum", "round", "float", "int", "abs"})
+_METADATA = frozenset({"shape", "dtype", "ndim", "size", "columns", "index", "dtypes", "element_spec",
+                       "cardinality", "class_names", "n_samples"})
+_IMAGE_DATASETS = frozenset({"mnist", "fashion_mnist", "cifar10", "cifar100"})
+# Functions that leave pixel values as they are, or that scale them.
+_VALUE_PRESERVING = frozenset({"expand_dims", "reshape", "array", "asarray", "convert_to_tensor",
+                               "concatenate", "vstack", "hstack", "stack", "squeeze", "transpose",
+                               "copy", "cast", "astype", "to_categorical"})
+_SCALING = frozenset({"preprocess_input", "convert_image_dtype", "normalize", "per_image_standardization",
+                      "scale", "minmax_scale", "robust_scale", "standardize"})
+# Calls that read a data set from somewhere: fresh data of unknown split.
+_DATA_SOURCES = ("pandas.read_", "numpy.load", "numpy.genfromtxt", "numpy.loadtxt", "sklearn.datasets.")
+_PREPROCESSORS = ("sklearn.preprocessing.", "sklearn.decomposition.", "sklearn.impute.",
+                  "sklearn.feature_extraction.", "keras.preprocessing.text.Tokenizer")
+_ADAPTABLE = frozenset({"Normalization", "TextVectorization", "StringLookup", "IntegerLookup",
+                        "Discretization"})
+# TF1-era functional layers: tf.layers.dense(inputs, units, activation=...) and friends.
+_TF1_LAYER_MODULES = ("tensorflow.layers", "tensorflow.compat.v1.layers")
+_TF1_LAYERS = {
+    "dense": "Dense", "conv1d": "Conv1D", "conv2d": "Conv2D", "conv3d": "Conv3D",
+    "conv2d_transpose": "Conv2DTranspose", "separable_conv2d": "SeparableConv2D",
+    "batch_normalization": "BatchNormalization", "dropout": "Dropout", "flatten": "Flatten",
+    "max_pooling1d": "MaxPooling1D", "max_pooling2d": "MaxPooling2D", "max_pooling3d": "MaxPooling3D",
+    "average_pooling1d": "AveragePooling1D", "average_pooling2d": "AveragePooling2D",
+}
+_LOSS_MODULES = ("tensorflow.losses", "tensorflow.compat.v1.losses", "keras.losses", "keras.backend")
 _DATA_MODULES = ("numpy.", "tensorflow.", "keras.", "pandas.", "scipy.", "sklearn.preprocessing.",
                  "jax.numpy.", "torch.")
 _LOADED_MODELS = frozenset({"keras.models.load_model", "keras.saving.load_model",
@@ -113,16 +145,9 @@ def merge(a: Value, b: Value) -> Value:
     if isinstance(a, Const) and isinstance(b, Const) and type(a.value) is type(b.value):
         return a if a.value == b.value else UNKNOWN
     if isinstance(a, Data) and isinstance(b, Data):
-        return Data(a.origin if a.origin == b.origin else UNKNOWN_ORIGIN,
-                    a.kind if a.kind == b.kind else "unknown")
+        return dataclasses.replace(combine([a, b], a.kind if a.kind == b.kind else "unknown"),
+                                   origin=a.origin if a.origin == b.origin else UNKNOWN_ORIGIN)
     return UNKNOWN
-
-
-def merge_origins(values: Iterable[Data]) -> str:
-    origins = {v.origin for v in values}
-    if TEST in origins:
-        return TEST  # anything derived from test data is test data
-    return origins.pop() if len(origins) == 1 else UNKNOWN_ORIGIN
 
 
 def contains(value: Value, kind: type, depth: int = 3) -> list:
@@ -400,7 +425,7 @@ class Extractor:
             if origin is not None:
                 if value is UNKNOWN:
                     return Data(origin)
-                return Data(origin, value.kind, value.batch)
+                return value.derived(origin=origin)
         return value
 
     # ---- expressions -------------------------------------------------------------------------
@@ -456,8 +481,8 @@ class Extractor:
                 return _BoundMethod(method, base)
         if isinstance(base, ModelValue) and attr in ("output", "outputs"):
             return Tensor(base.tail) if base.tail else Tensor(frozenset({self.opaque(expr)}))
-        if isinstance(base, Data) and attr in ("values", "T", "data"):
-            return base
+        if isinstance(base, Data) and attr not in _METADATA:
+            return base.derived()
         if isinstance(base, Score):
             return base
         origin = name_origin(attr)
@@ -537,7 +562,9 @@ class Extractor:
             return _soften(_fold(left.value, op, right.value), left, right)
         data = [v for v in (left, right) if isinstance(v, Data)]
         if data:
-            return Data(merge_origins(data), data[0].kind)
+            other = right if data[0] is left else left
+            scaled = True if isinstance(op, (cst.Divide, cst.Multiply)) and isinstance(other, Const) else None
+            return dataclasses.replace(combine(data), scaled=scaled if len(data) == 1 else None)
         scores = [v for v in (left, right) if isinstance(v, Score)]
         if scores:
             return scores[0]
@@ -595,8 +622,8 @@ class Extractor:
             return UNKNOWN
         if isinstance(base, Data):
             if isinstance(index, FoldIndex):
-                return Data(index.origin, base.kind, strong=True)
-            return Data(base.origin, base.kind, base.batch)  # a slice may be carved out: not strong
+                return base.derived(origin=index.origin, strong=True)
+            return base.derived(strong=False)  # a slice may be carved out: not strong
         if isinstance(index, FoldIndex):
             return Data(index.origin, strong=True)
         if isinstance(base, Mapping_) and isinstance(index, Const) and index.value in base.keys:
@@ -693,8 +720,20 @@ class Extractor:
         if name in ("keras.Input", "keras.layers.InputLayer"):
             node = self.new_node("input", call, args)
             return node if short == "InputLayer" else Tensor(frozenset({node}))
+        module = name.rsplit(".", 1)[0]
+        if module in _TF1_LAYER_MODULES:
+            return self.tf1_layer(short, call, args)
+        if module in _LOSS_MODULES or (module == "tensorflow.nn" and "cross_entropy" in short):
+            if short[:1].isupper():
+                return LossValue(name, args, call)
+            if any(contains(v, Tensor, 1) for v, _ in args.positional + list(args.keywords.values())):
+                self.kfile.losses.append(LossCall(call, name, args, self.context()))
+                return Tensor(frozenset({self.opaque(call)}))
+            return UNKNOWN
         if name.startswith("keras.layers.") or name.startswith(("keras_nlp.layers.", "keras_hub.layers.")):
             return self.new_node(name, call, args)
+        if name.startswith(_PREPROCESSORS) and short[:1].isupper():
+            return PreprocessorValue(name)
         if name == "keras.Sequential":
             return self.new_sequential(call, args)
         if name == "keras.Model":
@@ -718,10 +757,11 @@ class Extractor:
         if name.startswith("keras.callbacks."):
             return CallbackValue(name, args, touches_lr=short == "LearningRateScheduler")
         if name.startswith("keras.datasets.") and short == "load_data":
-            return Seq([Seq([Data(TRAIN, "array", strong=True), Data(TRAIN, "array", strong=True)]),
-                        Seq([Data(TEST, "array", strong=True), Data(TEST, "array", strong=True)])])
+            images = any(part in _IMAGE_DATASETS for part in name.split("."))
+            return Seq([Seq([Data(origin, "array", strong=True, image=images, scaled=False if images else None),
+                             Data(origin, "array", strong=True)]) for origin in (TRAIN, TEST)])
         if short == "train_test_split" and name.startswith("sklearn."):
-            return self.train_test_split(args)
+            return self.train_test_split(call, args)
         if short in _SPLITTERS and name.startswith("sklearn."):
             return Splitter()
         if name.startswith(("keras_tuner.", "kerastuner.")):
@@ -731,12 +771,12 @@ class Extractor:
         if short in ("image_dataset_from_directory", "text_dataset_from_directory",
                      "audio_dataset_from_directory", "flow_from_directory", "flow_from_dataframe"):
             return self.directory_dataset(args, "generator" if short.startswith("flow") else "dataset")
-        if short == "to_categorical":
-            first = args.value("x", 0)
-            return first.derived() if isinstance(first, Data) else UNKNOWN
+        if short in ("to_categorical", "one_hot"):
+            first = args.value("x", 0) or args.value("indices", 0)
+            return first.derived(onehot=True) if isinstance(first, Data) else Data(kind="array", onehot=True)
         if short in ("from_tensor_slices", "from_tensors", "zip") and name.startswith("tensorflow.data"):
             found = contains(args.value("tensors", 0) or UNKNOWN, Data)
-            return Data(merge_origins(found) if found else UNKNOWN_ORIGIN, "dataset")
+            return combine(found, "dataset") if found else Data(UNKNOWN_ORIGIN, "dataset")
         if short in names.ACTIVATION_FUNCTIONS and name.rsplit(".", 1)[0] in names.ACTIVATION_FUNCTION_NAMESPACES:
             first = args.value("x", 0) or args.value("features", 0)
             if isinstance(first, Tensor):
@@ -767,11 +807,28 @@ class Extractor:
             self.bind(call.func.value, model, scope)
             return self.model_method(model, method, call, args)
         if isinstance(receiver, Splitter) and method == "split":
+            self.kfile.splits.append(Split(call, [v for v, _ in args.positional[:1] if isinstance(v, Data)],
+                                           self.context()))
             return Seq([Seq([FoldIndex(TRAIN), FoldIndex(VALIDATION)])], repeated=True)
+        first = args.value("X", 0) or args.value("data", 0) or args.value("texts", 0)
+        if method in ("fit", "fit_transform", "fit_on_texts", "adapt") and isinstance(first, Data) and (
+            isinstance(receiver, PreprocessorValue)
+            or (method == "adapt" and isinstance(receiver, LayerNode) and receiver.short in _ADAPTABLE)
+        ):
+            self.kfile.preprocessings.append(Preprocessing(call, method, first, self.context()))
+            if method == "fit_transform":
+                return first.derived(scaled=True)
+            return receiver if method == "fit" else Const(None)
+        if isinstance(receiver, PreprocessorValue):
+            if method == "transform" and isinstance(first, Data):
+                return first.derived(scaled=True)
+            return first.derived(scaled=None) if isinstance(first, Data) else UNKNOWN
         if method in ("flow", "flow_from_directory", "flow_from_dataframe"):
             if method == "flow":
                 first = args.value("x", 0)
-                return Data(first.origin if isinstance(first, Data) else UNKNOWN_ORIGIN, "generator")
+                if isinstance(first, Data):
+                    return first.derived(kind="generator", scaled=None)
+                return Data(UNKNOWN_ORIGIN, "generator")
             return self.directory_dataset(args, "generator")
         if isinstance(receiver, Data) and method in _DATA_METHODS:
             batch = args.value("batch_size", 0) if method == "batch" else None
@@ -816,7 +873,12 @@ class Extractor:
             return scores[0]
         data = [d for v in values for d in contains(v, Data, 1)]
         if data and (name is None or name.startswith(_DATA_MODULES)):
-            return Data(merge_origins(data), data[0].kind, strong=all(d.strong for d in data))
+            combined = combine(data)
+            if short in _SCALING:
+                return combined.derived(scaled=True)
+            return combined if short in _VALUE_PRESERVING else combined.derived(scaled=None)
+        if name is not None and name.startswith(_DATA_SOURCES):
+            return Data(UNKNOWN_ORIGIN, "array")
         tensors = [t for v in values for t in contains(v, Tensor, 2)]
         if tensors:
             return self.apply_op(call, tensors)
@@ -907,6 +969,22 @@ class Extractor:
             return Score(record)
         return UNKNOWN
 
+    def tf1_layer(self, short: str, call: cst.Call, args: Args) -> Value:
+        """`tf.layers.dense(x, 10, activation=...)`: a layer made and applied in one call."""
+        if short[:1].isupper():  # tf.layers.Dense: the Keras class under its TF1 name
+            return self.new_node(f"keras.layers.{short}", call, args)
+        keras_name = _TF1_LAYERS.get(short)
+        if keras_name is None:
+            return UNKNOWN
+        inputs = args.value("inputs", 0)
+        layer_args = Args(args.positional[1:] if "inputs" not in args.keywords else args.positional,
+                          {k: v for k, v in args.keywords.items() if k != "inputs"}, args.star)
+        node = self.new_node(f"keras.layers.{keras_name}", call, layer_args)
+        for tensor in contains(inputs, Tensor) if inputs is not None else []:
+            for producer in tensor.producers:
+                self.connect(producer, node)
+        return Tensor(frozenset({node}))
+
     def schedule(self, short: str, args: Args) -> ScheduleValue:
         if short == "CosineDecay":
             steps = args.value("warmup_steps")
@@ -923,13 +1001,16 @@ class Extractor:
             return ScheduleValue(short, False)
         return ScheduleValue(short, None)
 
-    def train_test_split(self, args: Args) -> Value:
+    def train_test_split(self, call: cst.Call, args: Args) -> Value:
         inputs = [v for v, _ in args.positional]
         outputs: list[Value] = []
         for value in inputs or [UNKNOWN]:
-            kind = value.kind if isinstance(value, Data) else "array"
-            held_out = VALIDATION if isinstance(value, Data) and value.origin == TRAIN else TEST
-            outputs += [Data(TRAIN, kind), Data(held_out, kind)]
+            source = value if isinstance(value, Data) else Data(UNKNOWN_ORIGIN, "array")
+            held_out = VALIDATION if source.origin == TRAIN else TEST
+            kind = source.kind if source.kind != "unknown" else "array"
+            outputs += [source.derived(kind, origin=TRAIN, strong=False),
+                        source.derived(kind, origin=held_out, strong=False)]
+        self.kfile.splits.append(Split(call, [v for v in inputs if isinstance(v, Data)], self.context()))
         return Seq(outputs, repeated=args.star)
 
     def split_by_argument(self, split: Value | None, kind: str) -> Value:
@@ -1103,7 +1184,9 @@ class Extractor:
             if method is None:
                 continue
             args = Args([(Tensor(frozenset({inputs})), None)], {}) if name == "call" else Args([], {})
-            self.inline(method, args, bound_self=owner, standalone=True)
+            returned = self.inline(method, args, bound_self=owner, standalone=True)
+            if name == "call" and isinstance(returned, Tensor):
+                info.outputs = frozenset(p for p in returned.producers if p is not inputs)
         info.nodes = [n for n in self.kfile.nodes[first:] if n is not inputs and n.kind != "opaque"]
         for other in info.methods.values():
             if other.node not in self.analysed:
@@ -1139,7 +1222,7 @@ class Extractor:
                     for part in contains(value, Value, 2):
                         if isinstance(part, ModelValue):
                             nodes += model_nodes(part)
-            model = ModelValue("subclass", call, nodes=nodes, cls=info, builder=info.node)
+            model = ModelValue("subclass", call, nodes=nodes, tail=info.outputs, cls=info, builder=info.node)
             self.kfile.models.append(model)
             return model
         if info.derives("keras.layers.Layer"):

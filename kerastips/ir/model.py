@@ -6,6 +6,8 @@ kind ``opaque``), and rules stay silent on it.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -68,9 +70,18 @@ class Mapping_(Value):
     keys: dict = field(default_factory=dict)
 
 
+_ROOTS = itertools.count(1)
+
+
+def new_root() -> frozenset:
+    """A fresh lineage: data that does not come from other data the IR has seen."""
+    return frozenset({next(_ROOTS)})
+
+
 @dataclass(eq=False)
 class Data(Value):
-    """An array, dataset or generator, and which part of a split it comes from."""
+    """An array, dataset or generator: which part of a split it comes from, and what was done
+    to it on the way (one-hot encoding, scaling)."""
 
     origin: str = UNKNOWN_ORIGIN
     kind: str = "unknown"  # "array" | "dataset" | "generator" | "unknown"
@@ -78,9 +89,33 @@ class Data(Value):
     # The split is known from the code's structure (load_data's second pair, a "test" directory,
     # a K-fold index), so a variable name does not override it; a slice of it loses that.
     strong: bool = False
+    onehot: bool = False  # labels through to_categorical / one_hot
+    scaled: Optional[bool] = None  # False: raw load_data images; True: divided/normalized
+    image: bool = False  # pixel data from an image dataset's load_data()
+    roots: frozenset = field(default_factory=new_root)  # the sources it is computed from
 
-    def derived(self, kind: str | None = None, batch: int | None = None) -> "Data":
-        return Data(self.origin, kind or self.kind, batch if batch is not None else self.batch, self.strong)
+    def derived(self, kind: str | None = None, batch: int | None = None, **changes) -> "Data":
+        """The same data after a shape- and value-preserving step (reshape, batch, slice...)."""
+        changes.setdefault("kind", kind or self.kind)
+        changes.setdefault("batch", batch if batch is not None else self.batch)
+        return dataclasses.replace(self, **changes)
+
+
+def combine(parts: list, kind: str | None = None) -> Data:
+    """Data computed from several (concatenation, arithmetic, a dataset of (x, y)): test data
+    anywhere makes it test data, and its lineage is all of theirs."""
+    origins = {d.origin for d in parts}
+    origin = TEST if TEST in origins else (origins.pop() if len(origins) == 1 else UNKNOWN_ORIGIN)
+    scaled = {d.scaled for d in parts}
+    return Data(
+        origin,
+        kind or parts[0].kind,
+        strong=all(d.strong for d in parts),
+        onehot=all(d.onehot for d in parts),
+        scaled=scaled.pop() if len(scaled) == 1 else None,
+        image=all(d.image for d in parts),
+        roots=frozenset().union(*(d.roots for d in parts)),
+    )
 
 
 @dataclass(eq=False)
@@ -229,6 +264,7 @@ class ClassInfo(Value):
     bases: tuple  # canonical names of the bases (a base class of the file adds its own)
     methods: dict  # own and inherited
     parents: tuple = ()  # base classes defined in the file
+    outputs: frozenset = frozenset()  # what call() returns, for a Keras Model/Layer subclass
     nodes: list = field(default_factory=list)  # layers a Keras Layer/Model subclass creates
     mentions_warmup: bool = False
     touches_lr: bool = False
@@ -325,6 +361,53 @@ class EvaluateCall:
 
 
 @dataclass(eq=False)
+class PreprocessorValue(Value):
+    """A scaler, normalizer or tokenizer that learns statistics from data (sklearn scalers,
+    keras Tokenizer; keras Normalization/TextVectorization layers are LayerNodes)."""
+
+    kind: str
+
+
+@dataclass(eq=False)
+class LossValue(Value):
+    """A Keras loss object (`CategoricalCrossentropy(from_logits=True)`)."""
+
+    kind: str  # canonical class name
+    args: Args
+    call: cst.Call
+
+
+@dataclass(eq=False)
+class Preprocessing:
+    """A preprocessor fitted on data: `scaler.fit(X)`, `layer.adapt(X)`, `fit_on_texts(X)`."""
+
+    node: cst.Call
+    method: str
+    data: Data
+    context: Context
+
+
+@dataclass(eq=False)
+class Split:
+    """Data divided into parts: train_test_split(X, ...), kfold.split(X)."""
+
+    node: cst.Call
+    data: list  # the Data split
+    context: Context
+
+
+@dataclass(eq=False)
+class LossCall:
+    """A loss computed on tensors (TF1 `tf.losses.*`, `tf.nn.*_cross_entropy_with_logits`, a
+    keras loss function in a custom loop)."""
+
+    node: cst.Call
+    kind: str  # canonical function name
+    args: Args
+    context: Context
+
+
+@dataclass(eq=False)
 class KerasFile:
     """Everything rules may ask about one module."""
 
@@ -336,6 +419,9 @@ class KerasFile:
     fits: list = field(default_factory=list)
     evaluates: list = field(default_factory=list)
     optimizers: list = field(default_factory=list)  # every optimizer object created
+    preprocessings: list = field(default_factory=list)
+    splits: list = field(default_factory=list)
+    losses: list = field(default_factory=list)  # LossCall: losses computed on tensors
     imports: dict = field(default_factory=dict)  # local name -> imported dotted name
     siblings: dict = field(default_factory=dict)  # id(statement) -> (its block, its index)
     _successors: Optional[dict] = None
