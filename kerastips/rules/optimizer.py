@@ -24,7 +24,6 @@ from kerastips.ir.names import (
     ATTENTION_LAYERS,
     STRING_OPTIMIZERS,
     TRANSFORMER_BLOCKS,
-    canonical,
 )
 from kerastips.edits import (
     Applicability,
@@ -37,6 +36,7 @@ from kerastips.edits import (
     with_argument,
 )
 from kerastips.rules.base import Finding, Invalid, Option, Rule, Severity
+from kerastips.rules.spelling import keras_name, schedule_callee
 
 # Keras' default learning rates, the warmup target when the code gives none.
 DEFAULT_RATES = {"SGD": 0.01, "Adagrad": 0.001, "Adadelta": 0.001, "Ftrl": 0.001}
@@ -204,8 +204,8 @@ class MissingWarmup(Rule):
         schedule = call(callee, initial_learning_rate=number(0.0), decay_steps=number(decay),
                         warmup_target=target, warmup_steps=number(warmup))
         if use.optimizer is None:
-            keras, more = keras_package(kfile)
-            optimizer = call(f"{keras}.optimizers.{use.name}", learning_rate=schedule)
+            callee, more = keras_name(kfile, f"optimizers.{use.name}")
+            optimizer = call(callee, learning_rate=schedule)
             imports += more
             edit = Edit(use.string, lambda u: optimizer, use.statement)
         elif argument is not None:
@@ -723,27 +723,3 @@ def _total_steps(fits: list) -> int | None:
     return None
 
 
-def schedule_callee(kfile: KerasFile, optimizer: OptimizerValue | None,
-                    schedule: str = "CosineDecay") -> tuple[str, tuple]:
-    """How to spell a schedule class next to the optimizer as the file writes it (and any import)."""
-    if optimizer is not None and not optimizer.kind.startswith("tensorflow_addons."):
-        func = optimizer.call.func
-        if isinstance(func, cst.Attribute):  # keras.optimizers.Adam, tf.keras.optimizers.Adam, optimizers.Adam
-            return f"{kfile.code(func.value)}.schedules.{schedule}", ()
-        if isinstance(func, cst.Name) and func.value in kfile.imports:  # from ... import Adam
-            module = kfile.imports[func.value].rsplit(".", 1)[0]
-            return schedule, ((f"{module}.schedules", schedule),)
-    keras, imports = keras_package(kfile)
-    return f"{keras}.optimizers.schedules.{schedule}", imports
-
-
-def keras_package(kfile: KerasFile) -> tuple[str, tuple]:
-    """How the file names the keras package (`keras`, `tf.keras`), or the import that adds it."""
-    for local, dotted in kfile.imports.items():
-        if canonical(dotted) == "keras":
-            return local, ()
-    for local, dotted in kfile.imports.items():
-        if dotted == "tensorflow":
-            return f"{local}.keras", ()
-    uses_tf = any(dotted.startswith("tensorflow") for dotted in kfile.imports.values())
-    return "keras", ((("tensorflow", "keras"),) if uses_tf else (("keras", None),))
