@@ -535,6 +535,340 @@ model.compile(optimizer=keras.optimizers.AdamW(lr), loss="mse")
     )
 
 
+def optimizer_uses(kfile: KerasFile):
+    """Every optimizer the file trains with or creates, once: objects (wherever made) and string
+    optimizers of compile() calls."""
+    for optimizer in kfile.optimizers:
+        if optimizer.short not in _SELF_WARMING:
+            rate = optimizer.args.value("learning_rate", _rate_position(optimizer)) or optimizer.args.value("lr")
+            yield OptimizerUse(optimizer.short, rate, optimizer.call, optimizer.statement, optimizer, None)
+    for compile_call in kfile.compiles:
+        use = resolve_optimizer(compile_call)
+        if use is not None and use.optimizer is None:
+            yield use
+
+
+class SgdWithoutMomentum(Rule):
+    """## What it does
+    Checks for SGD with no momentum: `SGD(...)` without `momentum` (it defaults to 0), with
+    `momentum=0`, or the string optimizer `"sgd"`.
+
+    ## Why is this bad?
+    Plain SGD stalls at critical points and crawls along plateaus and ravines, where the gradient
+    is small or keeps changing sign. Momentum accumulates past gradients, so the update keeps moving
+    through flat regions and damps oscillations; 0.9 is the usual value. Adaptive optimizers
+    (Adam, RMSprop) have it built in.
+
+    ## Example
+    ```python
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    ```
+
+    ## Use instead
+    ```python
+    model.compile(optimizer=keras.optimizers.SGD(momentum=0.9), loss="categorical_crossentropy")
+    ```
+
+    ## Fix safety
+    The fix sets `momentum=0.9` (and turns `"sgd"` into an `SGD(momentum=0.9)` object). It
+    changes how the model trains, so it is unsafe.
+
+    ## References
+    - Sutskever, Martens, Dahl & Hinton, "On the importance of initialization and momentum in deep
+      learning" (ICML 2013)
+    """
+
+    code = "KT402"
+    name = "sgd-without-momentum"
+    summary = "SGD with no momentum"
+    fix_applicability = Applicability.UNSAFE
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for use in optimizer_uses(kfile):
+            if use.name != "SGD":
+                continue
+            if use.optimizer is None:
+                callee, imports = keras_name(kfile, "optimizers.SGD")
+                replacement = call(callee, momentum=number(0.9))
+                edit = Edit(use.string, lambda u, r=replacement: r, use.statement)
+            else:
+                momentum = use.optimizer.args.get("momentum", 1)
+                if momentum is not None and not (isinstance(momentum[0], Const) and momentum[0].value == 0):
+                    continue  # momentum given (or not known): fine
+                argument = next((a for a in use.optimizer.call.args if a.keyword and a.keyword.value == "momentum"), None)
+                if argument is not None:
+                    rewrite = lambda u, a=argument: replace_keyword(u, a, "momentum", number(0.9))  # noqa: E731
+                elif momentum is not None:
+                    continue  # a positional momentum of 0: rare enough to leave to the user
+                else:
+                    rewrite = lambda u: with_argument(u, "momentum", number(0.9))  # noqa: E731
+                edit, imports = Edit(use.node, rewrite, use.statement), ()
+            yield Finding(use.node, "SGD without momentum: set momentum=0.9 (or use an adaptive optimizer)",
+                          use.statement, Fix(Applicability.UNSAFE, (edit,), imports))
+
+    VALID = (
+        """
+from tensorflow import keras
+model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="mse")
+""",
+        # Positional momentum
+        """
+import keras
+opt = keras.optimizers.SGD(0.1, 0.9, nesterov=True)
+""",
+        # Momentum from a variable
+        """
+import keras
+def make(momentum):
+    return keras.optimizers.SGD(momentum=momentum)
+""",
+        # Not SGD
+        """
+import keras
+model.compile(optimizer="adam", loss="mse")
+""",
+    )
+    INVALID = (
+        Invalid(
+            """
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+""",
+            (4,),
+            fixed="""
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer=keras.optimizers.SGD(momentum=0.9), loss="mse")
+""",
+        ),
+        Invalid(  # an SGD object, imported by name, used in a custom training loop
+            """
+from tensorflow.keras.optimizers import SGD
+optimizer = SGD(learning_rate=0.05)
+""",
+            (3,),
+            fixed="""
+from tensorflow.keras.optimizers import SGD
+optimizer = SGD(learning_rate=0.05, momentum=0.9)
+""",
+        ),
+        Invalid(  # momentum=0 spelled out, tf.keras
+            """
+import tensorflow as tf
+opt = tf.keras.optimizers.SGD(learning_rate=0.1, momentum=0.0, nesterov=False)
+""",
+            (3,),
+            fixed="""
+import tensorflow as tf
+opt = tf.keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=False)
+""",
+        ),
+    )
+
+
+class LearningRateOutOfRange(Rule):
+    """## What it does
+    Checks for a literal learning rate outside the range that works for its optimizer: above
+    `adaptive-max` (0.01) for Adam, AdamW, Adamax, Nadam, RMSprop and Lion; above `sgd-max` (1.0)
+    for SGD; below `min` (1e-6) for any of them.
+
+    ## Why is this bad?
+    Adaptive optimizers divide by a running gradient scale, so their steps are already about the
+    size of the learning rate: far above 1e-3 they diverge or oscillate, far below they barely
+    move. SGD steps scale with the gradient and tolerate larger rates, but above 1 training
+    usually explodes. Adagrad, Adadelta and Ftrl are left out: their usual rates differ widely.
+
+    ## Example
+    ```python
+    optimizer = keras.optimizers.Adam(learning_rate=0.1)
+    ```
+
+    ## Use instead
+    ```python
+    optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+    ```
+
+    ## References
+    - Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015), default step size 1e-3
+    - Bengio, "Practical recommendations for gradient-based training of deep architectures" (2012)
+    """
+
+    code = "KT403"
+    name = "learning-rate-out-of-range"
+    summary = "Literal learning rate outside the sane range of its optimizer"
+    options = {
+        "adaptive-max": Option(0.01, "Largest learning rate for Adam-like optimizers."),
+        "sgd-max": Option(1.0, "Largest learning rate for SGD."),
+        "min": Option(1e-6, "Smallest learning rate for any optimizer."),
+    }
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for use in optimizer_uses(kfile):
+            rate = use.rate
+            if not (isinstance(rate, Const) and isinstance(rate.value, (int, float))) or isinstance(rate.value, bool):
+                continue
+            if use.name == "SGD":
+                high = self.config["sgd-max"]
+            elif use.name in _ADAM_LIKE:
+                high = self.config["adaptive-max"]
+            else:
+                continue
+            if rate.value > high or 0 < rate.value < self.config["min"] or rate.value <= 0:
+                bound = f"above {high:g}" if rate.value > high else f"below {self.config['min']:g}"
+                yield Finding(
+                    use.node,
+                    f"learning rate {rate.value:g} for {use.name} is {bound}: it will "
+                    + ("diverge or oscillate" if rate.value > high else "barely train"),
+                    use.statement,
+                )
+
+    VALID = (
+        """
+import keras
+a = keras.optimizers.Adam(3e-4)
+b = keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)
+c = keras.optimizers.Adagrad(learning_rate=0.1)
+d = keras.optimizers.Adam(learning_rate=0.01)
+""",
+        # Not literal
+        """
+import keras
+def build(lr):
+    return keras.optimizers.Adam(lr)
+""",
+    )
+    INVALID = (
+        Invalid(
+            """
+from tensorflow import keras
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.1), loss="mse")
+""",
+            (3,),
+        ),
+        Invalid(  # a constant, SGD too large, RMSprop too small
+            """
+import tensorflow as tf
+LR = 5.0
+sgd = tf.keras.optimizers.SGD(LR, momentum=0.9)
+rms = tf.keras.optimizers.RMSprop(learning_rate=1e-8)
+""",
+            (4, 5),
+        ),
+    )
+
+
+class NoLearningRateDecay(Rule):
+    """## What it does
+    Checks for long training runs (at least `epochs-threshold` epochs, 100 by default) at a
+    constant learning rate: no schedule, no ReduceLROnPlateau or LearningRateScheduler callback.
+
+    ## Why is this bad?
+    Late in training, a constant learning rate keeps the parameters bouncing around a minimum
+    instead of settling into it: the loss plateaus at the noise floor of the step size. Decaying the
+    rate (a schedule such as CosineDecay, or ReduceLROnPlateau on the validation loss) lets the
+    final epochs refine the solution.
+
+    ## Example
+    ```python
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    model.fit(x, y, epochs=300, validation_split=0.2)
+    ```
+
+    ## Use instead
+    ```python
+    model.fit(x, y, epochs=300, validation_split=0.2,
+              callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=10)])
+    ```
+
+    ## References
+    - Smith, "Cyclical Learning Rates for Training Neural Networks" (2017)
+    - [Keras: ReduceLROnPlateau](https://keras.io/api/callbacks/reduce_lr_on_plateau/)
+    """
+
+    code = "KT405"
+    name = "no-lr-decay"
+    summary = "Long training at a constant learning rate"
+    options = {"epochs-threshold": Option(100, "Runs of this many epochs or more need a decay.")}
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for fit in kfile.fits:
+            epochs = fit.args.value("epochs", 3)
+            if not (isinstance(epochs, Const) and isinstance(epochs.value, int)) or \
+                    epochs.value < self.config["epochs-threshold"] or fit.model is None:
+                continue
+            compiles = [c for c in kfile.compiles_of(fit.model) if c.context.order < fit.context.order]
+            uses = [resolve_optimizer(c) for c in compiles[-1:]]
+            if not uses or uses[0] is None or has_warmup(uses[0].rate) is None or not (
+                uses[0].rate is None or isinstance(uses[0].rate, Const)
+            ):
+                continue  # a schedule, or an optimizer the linter cannot read
+            if _sets_learning_rate(fit.args.value("callbacks", 5), also=("ReduceLROnPlateau",)):
+                continue
+            yield Finding(
+                fit.node,
+                f"{epochs.value} epochs at a constant learning rate: decay it (a schedule, or "
+                "ReduceLROnPlateau)",
+                fit.context.statement,
+            )
+
+    VALID = (
+        """
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y, epochs=200, validation_split=0.2,
+          callbacks=[keras.callbacks.ReduceLROnPlateau(patience=5)])
+""",
+        # A schedule
+        """
+import keras
+schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, decay_steps=1000, decay_rate=0.96)
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+model.fit(x, y, epochs=500)
+""",
+        # Short training
+        """
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y, epochs=30)
+""",
+        # Callbacks the linter cannot see
+        """
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y, epochs=300, callbacks=make_callbacks())
+""",
+    )
+    INVALID = (
+        Invalid(
+            """
+from tensorflow import keras
+EPOCHS = 150
+model = keras.Sequential([keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+history = model.fit(x_train, y_train, epochs=EPOCHS, validation_split=0.2,
+                    callbacks=[keras.callbacks.EarlyStopping(patience=20)])
+""",
+            (6,),
+        ),
+        Invalid(  # a model built in a helper, string optimizer
+            """
+import keras
+def build():
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile("rmsprop", "mse")
+    return model
+build().fit(x, y, epochs=1000, batch_size=32)
+""",
+            (7,),
+        ),
+    )
+
+
 class DeprecatedOptimizerArgument(Rule):
     """## What it does
     Checks for the `lr=` and `decay=` arguments of Keras optimizers.
@@ -695,13 +1029,18 @@ def _tidy(kept: list, original) -> list:
     return kept
 
 
-def _sets_learning_rate(callbacks: Value | None) -> bool:
-    """A learning-rate callback, or callbacks the linter cannot see: either may warm up."""
+_ADAM_LIKE = frozenset({"Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Lion", "LAMB", "Lamb"})
+
+
+def _sets_learning_rate(callbacks: Value | None, also: tuple = ()) -> bool:
+    """A callback that sets the learning rate (or one of the `also` kinds, or callbacks the
+    linter cannot see: any of them may)."""
     if callbacks is None or (isinstance(callbacks, Const) and callbacks.value is None):
         return False
     if not isinstance(callbacks, Seq):
         return True
-    return any(not isinstance(cb, CallbackValue) or cb.touches_lr for cb in callbacks.items)
+    return any(not isinstance(cb, CallbackValue) or cb.touches_lr or cb.kind.rsplit(".", 1)[-1] in also
+               for cb in callbacks.items)
 
 
 def _batch_size(fit) -> int | None:
