@@ -751,7 +751,7 @@ class Extractor:
         if name.startswith("keras.optimizers.schedules."):
             return self.schedule(short, args)
         if name.startswith(("keras.optimizers.", "tensorflow_addons.optimizers.")):
-            optimizer = OptimizerValue(name, call, self.statement, args)
+            optimizer = OptimizerValue(name, call, self.statement, args, self.in_test > 0)
             self.kfile.optimizers.append(optimizer)
             return optimizer
         if name.startswith("keras.callbacks."):

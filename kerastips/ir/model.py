@@ -228,6 +228,7 @@ class OptimizerValue(Value):
     call: Optional[cst.CSTNode]  # None for a string optimizer ("adam")
     statement: Optional[cst.CSTNode]
     args: Args
+    in_test: bool = False  # made inside a unit test
 
     @property
     def short(self) -> str:

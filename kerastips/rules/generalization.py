@@ -77,7 +77,7 @@ class MissingEarlyStopping(Rule):
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         for fit in kfile.fits:
             epochs = fit.args.value("epochs", 3)
-            if fit.model is None or fit.args.star or not fit.validated or not (
+            if fit.model is None or fit.args.star or fit.context.in_test or not fit.validated or not (
                 isinstance(epochs, Const) and isinstance(epochs.value, int)
                 and epochs.value >= self.config["epochs-threshold"]
             ):

@@ -166,7 +166,7 @@ class MissingWarmup(Rule):
         threshold = self.config["batch-size-threshold"]
         for compile_call in kfile.compiles:
             resolved = resolve_optimizer(compile_call)
-            if resolved is None:
+            if resolved is None or compile_call.context.in_test:
                 continue
             if has_warmup(resolved.rate) is not False:
                 continue
@@ -539,12 +539,12 @@ def optimizer_uses(kfile: KerasFile):
     """Every optimizer the file trains with or creates, once: objects (wherever made) and string
     optimizers of compile() calls."""
     for optimizer in kfile.optimizers:
-        if optimizer.short not in _SELF_WARMING:
+        if optimizer.short not in _SELF_WARMING and not optimizer.in_test:
             rate = optimizer.args.value("learning_rate", _rate_position(optimizer)) or optimizer.args.value("lr")
             yield OptimizerUse(optimizer.short, rate, optimizer.call, optimizer.statement, optimizer, None)
     for compile_call in kfile.compiles:
         use = resolve_optimizer(compile_call)
-        if use is not None and use.optimizer is None:
+        if use is not None and use.optimizer is None and not compile_call.context.in_test:
             yield use
 
 
@@ -626,6 +626,13 @@ def make(momentum):
         """
 import keras
 model.compile(optimizer="adam", loss="mse")
+""",
+        # A unit test of the optimizer, not a training set-up
+        """
+import keras
+class SGDTest(testing.TestCase):
+    def test_single_step(self):
+        optimizer = keras.optimizers.SGD(learning_rate=0.5)
 """,
     )
     INVALID = (
@@ -737,6 +744,12 @@ import keras
 def build(lr):
     return keras.optimizers.Adam(lr)
 """,
+        # A unit test of the optimizer
+        """
+import keras
+def test_adam_large_step():
+    optimizer = keras.optimizers.Adam(learning_rate=1.0)
+""",
     )
     INVALID = (
         Invalid(
@@ -795,7 +808,7 @@ class NoLearningRateDecay(Rule):
         for fit in kfile.fits:
             epochs = fit.args.value("epochs", 3)
             if not (isinstance(epochs, Const) and isinstance(epochs.value, int)) or \
-                    epochs.value < self.config["epochs-threshold"] or fit.model is None:
+                    epochs.value < self.config["epochs-threshold"] or fit.model is None or fit.context.in_test:
                 continue
             compiles = [c for c in kfile.compiles_of(fit.model) if c.context.order < fit.context.order]
             uses = [resolve_optimizer(c) for c in compiles[-1:]]
