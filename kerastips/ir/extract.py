@@ -846,9 +846,10 @@ class Extractor:
             receiver.items.extend(v for v, _ in args.positional)
             return UNKNOWN
         if method in _SELECTORS:
-            for score in contains(receiver, Score) + [s for v, _ in args.positional for s in contains(v, Score)]:
-                score.source.selected = True
+            self.select([receiver] + [v for v, _ in args.positional], args)
             return UNKNOWN
+        if isinstance(receiver, Mapping_) and method in ("values", "items"):
+            return Seq(list(receiver.items), repeated=True)
         if isinstance(receiver, Data) and not any(contains(v, Data, 1) for v, _ in args.positional):
             return receiver.derived()
         if isinstance(receiver, Score):
@@ -862,9 +863,7 @@ class Extractor:
         values = [v for v, _ in args.positional] + [v for v, _ in args.keywords.values()]
         short = name.rsplit(".", 1)[-1] if name else None
         if short in _SELECTORS or (name or "").endswith("argsort"):
-            for value in values:
-                for score in contains(value, Score):
-                    score.source.selected = True
+            self.select(values, args)
             return UNKNOWN
         if short in _SINKS:
             return UNKNOWN
@@ -1061,6 +1060,15 @@ class Extractor:
         return Seq([Const(v) for v in values[:2]], repeated=False) if len(values) >= 2 else \
             Seq([Const(v) for v in values])
 
+    def select(self, values: list, args: Args) -> None:
+        """max()/sorted()/argmax() over scores: the evaluations behind them choose something.
+        Over a dict without key=, they only see its keys."""
+        for value in values:
+            if isinstance(value, Mapping_) and "key" not in args.keywords:
+                continue
+            for score in contains(value, Score):
+                score.source.selected = True
+
     def builtin_sequence(self, name: str, args: Args) -> Value:
         values = [v for v, _ in args.positional]
         if name == "enumerate" and values:
@@ -1071,9 +1079,7 @@ class Extractor:
             columns = [self.iteration(v) for v in values]
             return Seq([Seq(list(row)) for row in zip(*columns)], repeated=True)
         if name == "sorted":
-            for value in values:
-                for score in contains(value, Score):
-                    score.source.selected = True
+            self.select(values, args)
         return values[0] if values and isinstance(values[0], Seq) else UNKNOWN
 
     # ---- functions and classes ---------------------------------------------------------------
