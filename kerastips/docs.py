@@ -17,6 +17,8 @@ from kerastips.rules import ALL_RULES
 from kerastips.rules.base import Rule
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "rules"
+README = DOCS_DIR.parent / "README.md"
+TABLE_START, TABLE_END = "<!-- rules-table:start -->", "<!-- rules-table:end -->"
 
 
 def page_name(rule: type[Rule]) -> str:
@@ -53,6 +55,23 @@ def _fix(rule: type[Rule]) -> str:
     return f"available ({getattr(applicability, 'value', applicability)})"
 
 
+def rules_table(rules: Sequence[type[Rule]] = ALL_RULES) -> str:
+    """The README's rule table: one row per rule, linking its page."""
+    rows = "".join(
+        f"| [{rule.code}](rules/{page_name(rule)}) | {rule.name} | {rule.severity.value} | "
+        f"{_fix(rule).replace('available (', '').rstrip(')').replace('not available', '-')} | "
+        f"{rule.summary}{'' if rule.default_enabled else ' (opt-in)'} |\n"
+        for rule in rules
+    )
+    return f"| Code | Name | Severity | Fix | Summary |\n| --- | --- | --- | --- | --- |\n{rows}"
+
+
+def with_rules_table(readme: str, rules: Sequence[type[Rule]] = ALL_RULES) -> str:
+    """The README text with its generated rule table brought up to date."""
+    start, end = readme.index(TABLE_START) + len(TABLE_START), readme.index(TABLE_END)
+    return f"{readme[:start]}\n{rules_table(rules)}{readme[end:]}"
+
+
 def pages(rules: Sequence[type[Rule]] = ALL_RULES) -> dict[str, str]:
     """File name -> text, one page per rule."""
     return {page_name(rule): render(rule) for rule in rules}
@@ -69,6 +88,10 @@ def drift(folder: Path = DOCS_DIR, rules: Sequence[type[Rule]] = ALL_RULES) -> l
         if (folder / name).read_text(encoding="utf-8") != expected[name]
     ]
     problems += [f"{name}: no such rule (stale page)" for name in sorted(present - set(expected))]
+    if folder == DOCS_DIR and README.is_file():
+        text = README.read_text(encoding="utf-8")
+        if with_rules_table(text, rules) != text:
+            problems.append("../README.md: rule table out of date")
     return problems
 
 
@@ -81,6 +104,8 @@ def write(folder: Path = DOCS_DIR, rules: Sequence[type[Rule]] = ALL_RULES) -> N
             path.unlink()
     for name, text in expected.items():
         (folder / name).write_text(text, encoding="utf-8")
+    if folder == DOCS_DIR and README.is_file():
+        README.write_text(with_rules_table(README.read_text(encoding="utf-8"), rules), encoding="utf-8")
 
 
 @click.command()
