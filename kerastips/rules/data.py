@@ -3,6 +3,7 @@ selected on."""
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 import libcst as cst
@@ -10,19 +11,33 @@ import libcst as cst
 from kerastips.ir.model import (
     TEST,
     TRAIN,
+    UNKNOWN_ORIGIN,
     VALIDATION,
     CallbackValue,
     Const,
     EvaluateCall,
     FitCall,
     KerasFile,
+    LayerNode,
+    ModelValue,
+    Preprocessing,
     Seq,
+    Split,
     data_origin,
+    model_nodes,
 )
-from kerastips.edits import Applicability, Edit, Fix, number, replace_keyword, with_argument
+from kerastips.edits import (
+    Applicability,
+    Edit,
+    Fix,
+    number,
+    replace_keyword,
+    with_argument,
+    without_argument,
+)
 from kerastips.ir.extract import name_origin
 from kerastips.ir.model import Data
-from kerastips.rules.base import Finding, Invalid, Rule
+from kerastips.rules.base import Finding, Invalid, Option, Rule, Severity
 
 _DECISION_CALLBACKS = ("EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "BackupAndRestore")
 
@@ -715,5 +730,1535 @@ model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 model.fit(ds_train.batch(128), epochs=6, validation_data=ds_test.batch(128))
 """,
             (7,),
+        ),
+    )
+
+
+# ---- KT303-KT307: what the training data is, and what is done to it ---------------------------
+
+
+def _brief(kfile: KerasFile, node: cst.CSTNode | None, limit: int = 40) -> str:
+    """The source of an expression on one line, shortened for a message."""
+    if node is None:
+        return "the data"
+    text = " ".join(kfile.code(node).split())
+    return f"`{text}`" if len(text) <= limit else f"`{text[:limit - 3]}...`"
+
+
+def _dotted_name(node: cst.CSTNode) -> str | None:
+    """`a.b.c` for a chain of names and attributes, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted_name(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+def _inputs_part(value, node: cst.CSTNode | None):
+    """The inputs of an `(x, y)` pair (`x_val` in `validation_data=(x_val, y_val)`), with their node
+    when the pair is written out; anything else (a dataset, a generator) as it is."""
+    if isinstance(value, Seq) and not value.repeated and value.items:
+        if isinstance(node, (cst.Tuple, cst.List)) and len(node.elements) == len(value.items):
+            return value.items[0], node.elements[0].value
+        return value.items[0], None
+    return value, node
+
+
+def _plain_reference(node: cst.CSTNode) -> bool:
+    """Names, attributes and subscripts of them: two equal spellings in one call are one value
+    (a call such as `np.random.rand(8, 3)` written twice is not)."""
+    while isinstance(node, (cst.Attribute, cst.Subscript)):
+        if isinstance(node, cst.Subscript) and any(
+            isinstance(s.slice, cst.Index) and not isinstance(s.slice.value, (cst.Name, cst.Integer, cst.SimpleString))
+            for s in node.slice
+        ):
+            return False
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
+def _same_expression(kfile: KerasFile, a: cst.CSTNode, b: cst.CSTNode) -> bool:
+    return _plain_reference(a) and _plain_reference(b) and \
+        "".join(kfile.code(a).split()) == "".join(kfile.code(b).split())
+
+
+def _held_out_test_data(kfile: KerasFile) -> list[Data]:
+    """The test set as the file tests or validates on it, when its split is known from the code's
+    structure (load_data's second pair, a test directory): that lineage is the test rows alone."""
+    found = [e.x[0] for e in kfile.evaluates if e.x]
+    found += [_inputs_part(*fit.validation_data)[0] for fit in kfile.fits if fit.validation_data]
+    return [d for d in found if isinstance(d, Data) and d.origin == TEST and d.strong]
+
+
+def _trains_on_test(x, held_out: list[Data]) -> bool:
+    """The training inputs are test data, or were built from the whole test set (concatenated to
+    the training data, then renamed or sliced so that the name no longer says test)."""
+    if data_origin(x) == TEST:
+        return True
+    return isinstance(x, Data) and any(t.roots < x.roots for t in held_out)
+
+
+def _validates_on_training_data(kfile: KerasFile, fit: FitCall) -> bool:
+    """validation_data's inputs are fit's own inputs: the same value, the same spelling, or the
+    arrays that fit's `datagen.flow(x, y)` draws from."""
+    if fit.validation_data is None or fit.x is None:
+        return False
+    val, val_node = _inputs_part(*fit.validation_data)
+    x, x_node = fit.x
+    if isinstance(x, Data) and val is x:
+        return True
+    if val_node is None or x_node is None:
+        return False
+    if _same_expression(kfile, val_node, x_node):
+        return True
+    if isinstance(x_node, cst.Call) and isinstance(x_node.func, cst.Attribute) \
+            and x_node.func.attr.value == "flow" and x_node.args and x_node.args[0].keyword is None:
+        return _same_expression(kfile, val_node, x_node.args[0].value)
+    return False
+
+
+class TrainTestOverlap(Rule):
+    """## What it does
+    Checks for training runs whose data overlaps the data they are judged on:
+
+    - `fit()` (or a keras-tuner `search()`) trained on test data: `fit(x_test, y_test)`, or
+      training inputs built from the test set (`np.concatenate([x_train, x_test])`, also when the
+      result is renamed `x_train` or sliced afterwards);
+    - `validation_data` that is the training data itself (`fit(x_train, y_train,
+      validation_data=(x_train, y_train))`, or the arrays a `datagen.flow(x_train, ...)` draws from).
+
+    Test data is the test part of a split: the second pair of `load_data()`, the test outputs of
+    `train_test_split`, `tfds.load(split="test")`, a directory named test, or a variable named so
+    (`x_test`, `test_ds`, ...), and anything derived from it. Data merged and then split again
+    (`X = np.concatenate([x_train, x_test])` followed by `train_test_split(X)`) is a fresh split,
+    not test data. Validation slices of the training data (`x_train[-5000:]` next to
+    `x_train[:-5000]`) are held out, not the training data itself. Code inside unit tests
+    (`test_*` functions, `TestCase` classes) is not flagged.
+
+    ## Why is this bad?
+    The test set estimates how the model does on data it has never seen; once the model has been
+    trained on it, the test score only says how well it memorized. Validating on the training
+    data has the same flaw one step earlier: the `val_*` metrics track the training loss, so
+    they never show overfitting, and EarlyStopping or checkpoints driven by them pick the most
+    overfitted epoch. Split the training set into training and validation sets, and keep the test
+    set for one final evaluation.
+
+    ## Example
+    ```python
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    model.fit(x_train, y_train, validation_data=(x_train, y_train), epochs=10)
+    model.fit(np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test]), epochs=10)
+    ```
+
+    ## Use instead
+    ```python
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    model.fit(x_train, y_train, validation_split=0.2, epochs=10)
+    model.evaluate(x_test, y_test)
+    ```
+
+    ## Fix safety
+    Validation on the training data is replaced with `validation_split=0.2` when `x` is an
+    array. The model then trains on 80% of the data and reports other metrics: the fix is
+    unsafe. Training on test data gets no fix: which rows to drop is the author's decision.
+
+    ## References
+    - Course notes on training deep networks: split the training set into training and validation
+      sets; the public test set is only for the final score
+    - Hastie, Tibshirani & Friedman, "The Elements of Statistical Learning", 7.2 (model selection
+      vs. assessment)
+    - [Keras: Model.fit](https://keras.io/api/models/model_training_apis/#fit-method)
+    """
+
+    code = "KT303"
+    name = "train-test-overlap"
+    summary = "Training on test data, or validating on the training data itself"
+    severity = Severity.ERROR
+    fix_applicability = Applicability.UNSAFE
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        held_out = _held_out_test_data(kfile)
+        for fit in kfile.fits:
+            if fit.context.in_test or fit.x is None:
+                continue
+            x, node = fit.x
+            if _trains_on_test(x, held_out):
+                yield Finding(
+                    fit.node,
+                    f"{fit.method}() trains on test data ({_brief(kfile, node)}): its test score no "
+                    "longer estimates performance on unseen data; train on the training split only "
+                    "and keep the test set for the final evaluate()",
+                    fit.context.statement,
+                )
+            elif _validates_on_training_data(kfile, fit):
+                shown = _inputs_part(*fit.validation_data)[1] or fit.validation_data[1]
+                yield Finding(
+                    fit.node,
+                    f"validation_data is the training data itself ({_brief(kfile, shown)}): the "
+                    "val_* metrics then track the training loss and never show overfitting; "
+                    "validate on held-out data (validation_split=0.2)",
+                    fit.context.statement,
+                    validation_split_instead(fit),
+                )
+
+    VALID = (
+        """
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train / 255, y_train, validation_split=0.1, epochs=5)
+model.evaluate(x_test / 255, y_test)
+""",
+        # Validation slices carved from the training arrays: held out, not the training data
+        """
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+x_val, y_val = x_train[-5000:], y_train[-5000:]
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train[:-5000], y_train[:-5000], validation_data=(x_train[-5000:], y_train[-5000:]))
+model.fit(x_train[:-5000], y_train[:-5000], validation_data=(x_val, y_val))
+""",
+        # Official train and test merged, then split again: a fresh split
+        """
+import numpy as np
+from sklearn.model_selection import train_test_split
+from tensorflow import keras
+(a_x, a_y), (b_x, b_y) = keras.datasets.cifar10.load_data()
+X = np.concatenate([a_x, b_x]) / 255.0
+y = np.concatenate([a_y, b_y])
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(X_train, y_train, validation_split=0.1)
+model.evaluate(X_test, y_test)
+""",
+        # Training data augmented by concatenation; the test part of the same split untouched
+        """
+import numpy as np
+from sklearn.model_selection import train_test_split
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
+X_train = np.concatenate([X_train, X_train[:, ::-1]])
+y_train = np.concatenate([y_train, y_train])
+model.compile(optimizer="adam", loss="mse")
+model.fit(X_train, y_train, validation_split=0.2)
+model.evaluate(X_test, y_test)
+""",
+        # A K-fold loop: the held-out fold is named test but is a validation fold
+        """
+from sklearn.model_selection import KFold
+for train_index, test_index in KFold(5).split(X):
+    model = build_model()
+    model.fit(X[train_index], y[train_index], validation_data=(X[test_index], y[test_index]))
+""",
+        # Two different random draws spelled alike are not one array
+        """
+import numpy as np
+model.compile(optimizer="adam", loss="mse")
+model.fit(np.random.rand(64, 3), np.random.rand(64), validation_data=(np.random.rand(64, 3), np.random.rand(64)))
+""",
+        # A unit test exercising fit() on whatever arrays are at hand
+        """
+import numpy as np
+import keras
+class FitTest(keras.testing.TestCase):
+    def test_fit(self):
+        x_test = np.ones((4, 2))
+        model = keras.Sequential([keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(x_test, x_test, validation_data=(x_test, x_test))
+""",
+    )
+    INVALID = (
+        Invalid(  # validating on the training arrays
+            """
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_train = x_train.reshape(-1, 784) / 255.0
+model = keras.Sequential([keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, epochs=10, validation_data=(x_train, y_train))
+""",
+            (7,),
+            fixed="""
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_train = x_train.reshape(-1, 784) / 255.0
+model = keras.Sequential([keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, epochs=10, validation_split=0.2)
+""",
+        ),
+        Invalid(  # training on the test outputs of train_test_split, in a helper
+            """
+import keras
+from sklearn.model_selection import train_test_split
+X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25)
+
+def train(model, x, y):
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(x, y, epochs=20, validation_split=0.2)
+
+train(build_model(), X_te, y_te)
+""",
+            (8,),
+        ),
+        Invalid(  # the test set concatenated into the training data, then renamed
+            """
+import numpy as np
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+x_train = np.concatenate([x_train[:45000], x_test]) / 255.0
+y_train = np.concatenate([y_train[:45000], y_test])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, epochs=30, validation_split=0.1)
+model.evaluate(x_test / 255.0, y_test)
+""",
+            (8,),
+        ),
+        Invalid(  # tf.data: tensorflow_datasets' test split concatenated into the training pipeline
+            """
+import tensorflow as tf
+import tensorflow_datasets as tfds
+train_ds, test_ds = tfds.load("mnist", split=["train", "test"], as_supervised=True)
+full_ds = train_ds.concatenate(test_ds).shuffle(10000).batch(64)
+model = tf.keras.Sequential([tf.keras.layers.Rescaling(1 / 255), tf.keras.layers.Flatten(),
+                             tf.keras.layers.Dense(10)])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(full_ds, epochs=3)
+""",
+            (9,),
+        ),
+        Invalid(  # a generator over the training arrays, validated on those arrays
+            """
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+datagen = ImageDataGenerator(rotation_range=10, rescale=1 / 255)
+model.compile(optimizer="adam", loss="categorical_crossentropy")
+model.fit(datagen.flow(X_train, Y_train, batch_size=64), epochs=20,
+          validation_data=(X_train, Y_train))
+""",
+            (5,),
+        ),
+        Invalid(  # a tf.data pipeline validated on itself
+            """
+import tensorflow as tf
+train_ds = tf.keras.utils.image_dataset_from_directory("flowers", validation_split=0.2, subset="training", seed=1)
+model = tf.keras.Sequential([tf.keras.layers.Rescaling(1 / 255), tf.keras.layers.Flatten(),
+                             tf.keras.layers.Dense(5)])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(train_ds, validation_data=train_ds, epochs=10)
+""",
+            (7,),
+        ),
+        Invalid(  # a K-fold loop validating on the training fold
+            """
+from sklearn.model_selection import KFold
+import keras
+for tr, va in KFold(5, shuffle=True).split(X):
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(X[tr], y[tr], validation_data=(X[tr], y[tr]), epochs=30)
+    model.evaluate(X[va], y[va])
+""",
+            (7,),
+            fixed="""
+from sklearn.model_selection import KFold
+import keras
+for tr, va in KFold(5, shuffle=True).split(X):
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(X[tr], y[tr], validation_split=0.2, epochs=30)
+    model.evaluate(X[va], y[va])
+""",
+        ),
+        Invalid(  # a bare-name snippet validating on its own inputs
+            """
+model = Sequential()
+model.add(Dense(12, input_dim=8, activation="relu"))
+model.add(Dense(1, activation="sigmoid"))
+model.compile(loss="binary_crossentropy", optimizer="adam")
+model.fit(X, Y, validation_data=(X, Y), epochs=150, batch_size=10)
+""",
+            (6,),
+            fixed="""
+model = Sequential()
+model.add(Dense(12, input_dim=8, activation="relu"))
+model.add(Dense(1, activation="sigmoid"))
+model.compile(loss="binary_crossentropy", optimizer="adam")
+model.fit(X, Y, validation_split=0.2, epochs=150, batch_size=10)
+""",
+        ),
+    )
+
+
+# Preprocessors that learn statistics or a vocabulary from the data they are fitted on. Encoders of
+# labels or categories (LabelEncoder, OneHotEncoder), stateless transforms (Normalizer,
+# PolynomialFeatures, HashingVectorizer) and lookup layers learn nothing that leaks.
+_LEARNS_STATISTICS = frozenset({
+    "StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler", "QuantileTransformer",
+    "PowerTransformer", "KBinsDiscretizer", "TargetEncoder", "KernelCenterer",
+    "PCA", "IncrementalPCA", "KernelPCA", "SparsePCA", "TruncatedSVD", "FastICA", "NMF",
+    "FactorAnalysis", "DictionaryLearning", "LatentDirichletAllocation",
+    "SimpleImputer", "KNNImputer", "IterativeImputer",
+    "Normalization", "Discretization",
+})
+_LEARNS_VOCABULARY = frozenset({"Tokenizer", "TextVectorization", "CountVectorizer",
+                                "TfidfVectorizer", "TfidfTransformer"})
+
+
+def _assignments(module: cst.Module) -> dict[str, list[cst.BaseExpression]]:
+    """Every value assigned to each name or attribute chain (`scaler`, `self.norm`)."""
+    found: dict[str, list[cst.BaseExpression]] = {}
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for target in node.targets:
+                name = _dotted_name(target.target)
+                if name:
+                    found.setdefault(name, []).append(node.value)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            name = _dotted_name(node.target)
+            if name and node.value is not None:
+                found.setdefault(name, []).append(node.value)
+
+    module.visit(Visitor())
+    return found
+
+
+def _created_class(expr: cst.BaseExpression) -> str | None:
+    """The class a constructor expression makes: `StandardScaler` for `StandardScaler()` and for
+    `StandardScaler().fit(x)`, `Normalization` for `layers.Normalization(axis=-1)`."""
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and isinstance(expr.func.value, cst.Call):
+        expr = expr.func.value
+    if isinstance(expr, cst.Call):
+        name = _dotted_name(expr.func)
+        return name.rsplit(".", 1)[-1] if name else None
+    return None
+
+
+def _receiver(prep: Preprocessing) -> cst.BaseExpression | None:
+    func = prep.node.func
+    return func.value if isinstance(func, cst.Attribute) else None
+
+
+def _preprocessor_class(prep: Preprocessing, assigned: dict) -> str | None:
+    """The class of the fitted preprocessor, when the file shows it unambiguously."""
+    if prep.method == "fit_on_texts":
+        return "Tokenizer"
+    receiver = _receiver(prep)
+    if isinstance(receiver, cst.Call):
+        return _created_class(receiver)
+    name = _dotted_name(receiver) if receiver is not None else None
+    classes = {c for c in map(_created_class, assigned.get(name, [])) if c}
+    return classes.pop() if len(classes) == 1 else None
+
+
+def _whole_data(kfile: KerasFile, prep: Preprocessing) -> bool:
+    """The fitted data is a whole data set, not already the training part of a split: its split is
+    unknown, or only its name says train (`x_train = pd.read_csv("train.csv")`, later split into
+    train and test) while no earlier split of its lineage and no structure (load_data's first
+    pair, a training directory) made it one."""
+    data = prep.data
+    if data.origin == UNKNOWN_ORIGIN:
+        return True
+    return data.origin == TRAIN and not data.strong and not any(
+        split.context.order < prep.context.order and any(d.roots & data.roots for d in split.data)
+        for split in kfile.splits
+    )
+
+
+def _later_split(kfile: KerasFile, prep: Preprocessing) -> Split | None:
+    """The first split, after the preprocessor was fitted, of data that shares its lineage."""
+    for split in sorted(kfile.splits, key=lambda s: s.context.order):
+        if split.context.order > prep.context.order and not split.context.in_test and any(
+            data.roots & prep.data.roots for data in split.data
+        ):
+            return split
+    return None
+
+
+def _refitted_after(kfile: KerasFile, prep: Preprocessing, split: Split) -> bool:
+    """The same preprocessor fitted again on a training split after the split: that fit wins."""
+    receiver = _receiver(prep)
+    name = _dotted_name(receiver) if receiver is not None else None
+    return name is not None and any(
+        other.context.order > split.context.order and other.data.origin == TRAIN
+        and _dotted_name(_receiver(other) or cst.Name("_")) == name
+        for other in kfile.preprocessings
+    )
+
+
+class PreprocessingBeforeSplit(Rule):
+    """## What it does
+    Checks for preprocessors fitted on the whole data set before it is split into training and
+    held-out parts: a scikit-learn scaler, imputer, PCA or text vectorizer (`fit()`,
+    `fit_transform()`), a Keras `Normalization`, `Discretization` or `TextVectorization` layer
+    (`adapt()`), or a Keras `Tokenizer` (`fit_on_texts()`), whose data is later split by
+    `train_test_split()` or a cross-validation splitter (`KFold(...).split(X)`), directly or
+    through anything computed from it.
+
+    Fitting on data that is already a training split (`scaler.fit(x_train)`, the training fold
+    inside a K-fold loop) is the right way and is not flagged, nor are preprocessors that learn
+    nothing from the feature distribution (LabelEncoder, OneHotEncoder, Normalizer,
+    PolynomialFeatures, StringLookup), nor a preprocessor fitted again on the training part after
+    the split. Code inside unit tests is not flagged.
+
+    ## Why is this bad?
+    The statistics the preprocessor learns (means and variances, min and max, principal
+    components, a vocabulary and its frequencies) then include the test rows: information from
+    the held-out data leaks into the features the model trains on, and the test score is
+    optimistic. Normalize features with statistics of the training split only, and apply that
+    same transformation to the validation and test data.
+
+    ## Example
+    ```python
+    X = StandardScaler().fit_transform(X)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
+    ```
+
+    ## Use instead
+    ```python
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    ```
+
+    ## References
+    - Course notes on training deep networks: feature normalization, and the split into
+      training, validation and test sets
+    - [scikit-learn: common pitfalls, data leakage](https://scikit-learn.org/stable/common_pitfalls.html#data-leakage)
+    - Kaufman et al., "Leakage in Data Mining: Formulation, Detection, and Avoidance" (KDD 2011)
+    """
+
+    code = "KT304"
+    name = "preprocessing-before-split"
+    summary = "Preprocessor fitted on data that is split into train/test afterwards"
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        if not kfile.preprocessings or not kfile.splits:
+            return
+        assigned = _assignments(kfile.module)
+        for prep in kfile.preprocessings:
+            if prep.context.in_test or not _whole_data(kfile, prep):
+                continue
+            kind = _preprocessor_class(prep, assigned)
+            if kind not in _LEARNS_STATISTICS | _LEARNS_VOCABULARY:
+                continue
+            split = _later_split(kfile, prep)
+            if split is None or _refitted_after(kfile, prep, split):
+                continue
+            learns = "vocabulary" if kind in _LEARNS_VOCABULARY else "statistics"
+            splitter = _splitter_name(split)
+            yield Finding(
+                prep.node,
+                f"{kind}.{prep.method}() learns its {learns} from {_brief(kfile, _fitted_node(prep))} "
+                f"before {splitter}() splits it: the held-out part leaks into training; split "
+                "first, fit on the training part, then transform every part",
+                prep.context.statement,
+            )
+
+    VALID = (
+        """
+from sklearn.datasets import load_breast_cancer
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+import keras
+X, y = load_breast_cancer(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
+scaler = StandardScaler().fit(X_train)
+X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+""",
+        # A K-fold loop fitting the scaler on each training fold
+        """
+import numpy as np
+from sklearn.model_selection import KFold
+from sklearn.preprocessing import MinMaxScaler
+import keras
+X = np.load("features.npy")
+for tr, va in KFold(5).split(X):
+    scaler = MinMaxScaler()
+    x_tr = scaler.fit_transform(X[tr])
+    x_va = scaler.transform(X[va])
+""",
+        # Labels encoded on the whole set: no statistics of the features leak
+        """
+import pandas as pd
+from sklearn.preprocessing import LabelEncoder
+from sklearn.model_selection import train_test_split
+import keras
+df = pd.read_csv("data.csv")
+y = LabelEncoder().fit_transform(df["label"])
+X_train, X_test, y_train, y_test = train_test_split(df.drop(columns="label"), y)
+""",
+        # A Normalization layer adapted on the training split only (tf.data afterwards)
+        """
+import numpy as np
+import tensorflow as tf
+from sklearn.model_selection import train_test_split
+features = np.load("x.npy")
+x_train, x_test = train_test_split(features, test_size=0.2)
+norm = tf.keras.layers.Normalization()
+norm.adapt(x_train)
+""",
+        # Exploratory scaling on everything, then the scaler refitted on the training part
+        """
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import train_test_split
+import keras
+X = pd.read_csv("x.csv").values
+scaler = StandardScaler()
+print(scaler.fit_transform(X).std())
+X_train, X_test = train_test_split(X)
+X_train = scaler.fit_transform(X_train)
+X_test = scaler.transform(X_test)
+""",
+        # Scaled data never split (a separate test file is loaded)
+        """
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+import keras
+X = pd.read_csv("train.csv").values
+X = StandardScaler().fit_transform(X)
+model.fit(X, y, validation_split=0.2)
+""",
+    )
+    INVALID = (
+        Invalid(
+            """
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import train_test_split
+import keras
+df = pd.read_csv("data.csv")
+X = df.drop(columns="target").values
+X = StandardScaler().fit_transform(X)
+X_train, X_test, y_train, y_test = train_test_split(X, df["target"], test_size=0.2)
+""",
+            (8,),
+        ),
+        Invalid(  # the scaler fitted in one statement, the raw data split later
+            """
+import numpy as np
+from sklearn import preprocessing, model_selection
+import keras
+data = np.loadtxt("data.csv", delimiter=",")
+scaler = preprocessing.MinMaxScaler(feature_range=(0, 1))
+scaler.fit(data)
+train, test = model_selection.train_test_split(data, test_size=0.3)
+train = scaler.transform(train)
+""",
+            (7,),
+        ),
+        Invalid(  # a K-fold loop over data standardized as a whole
+            """
+from sklearn.datasets import load_iris
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+from tensorflow import keras
+X, y = load_iris(return_X_y=True)
+X = StandardScaler().fit_transform(X)
+for tr, va in StratifiedKFold(5, shuffle=True).split(X, y):
+    model = keras.Sequential([keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(X[tr], y[tr], validation_data=(X[va], y[va]))
+""",
+            (7,),
+        ),
+        Invalid(  # a Keras Tokenizer fitted on every text, in a helper
+            """
+import pandas as pd
+from sklearn.model_selection import train_test_split
+from tensorflow.keras.preprocessing.text import Tokenizer
+
+def encode(texts):
+    tokenizer = Tokenizer(num_words=10000)
+    tokenizer.fit_on_texts(texts)
+    return tokenizer.texts_to_sequences(texts)
+
+df = pd.read_csv("reviews.csv")
+sequences = encode(df["text"])
+x_train, x_test, y_train, y_test = train_test_split(sequences, df["label"])
+""",
+            (8,),
+        ),
+        Invalid(  # Normalization.adapt on the whole array, then a split
+            """
+import numpy as np
+import tensorflow as tf
+from sklearn.model_selection import train_test_split
+features = np.load("x.npy")
+normalizer = tf.keras.layers.Normalization(axis=-1)
+normalizer.adapt(features)
+x_train, x_test = train_test_split(features, test_size=0.2)
+""",
+            (7,),
+        ),
+        Invalid(  # TextVectorization.adapt on every sentence
+            """
+import pandas as pd
+from tensorflow.keras import layers
+from sklearn.model_selection import train_test_split
+sentences = pd.read_csv("sms.csv")["text"]
+vectorize = layers.TextVectorization(max_tokens=20000, output_sequence_length=100)
+vectorize.adapt(sentences)
+x_train, x_val = train_test_split(sentences, test_size=0.2, random_state=1)
+""",
+            (7,),
+        ),
+    )
+
+
+def _splitter_name(split: Split) -> str:
+    """`train_test_split`, `kf.split`, `StratifiedKFold.split`: how the message names a split."""
+    func = split.node.func
+    name = _dotted_name(func)
+    if name and name.rsplit(".", 1)[-1] == "train_test_split":
+        return "train_test_split"
+    if name:
+        return name
+    if isinstance(func, cst.Attribute):
+        made = _created_class(func.value)
+        return f"{made}.{func.attr.value}" if made else func.attr.value
+    return "a split"
+
+
+def _fitted_node(prep: Preprocessing) -> cst.CSTNode | None:
+    args = prep.node.args
+    return args[0].value if args else None
+
+
+# Layers of sequence models: with them, the order of the samples may be the point (stateful RNNs,
+# windows of a series), so shuffle=False is left alone.
+_SEQUENCE_LAYERS = frozenset({
+    "LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "TimeDistributed", "ConvLSTM1D",
+    "ConvLSTM2D", "ConvLSTM3D", "CuDNNLSTM", "CuDNNGRU", "LSTMCell", "GRUCell", "SimpleRNNCell",
+    "Conv1D", "SeparableConv1D", "DepthwiseConv1D", "Conv1DTranspose", "LocallyConnected1D",
+    "MaxPooling1D", "AveragePooling1D", "MaxPool1D", "AvgPool1D",
+    "MultiHeadAttention", "GroupedQueryAttention", "Attention", "AdditiveAttention",
+})
+# Words that say the data is ordered in time, anywhere in the file...
+_TIME_WORDS = frozenset({"lag", "lags", "lagged", "forecast", "forecasts", "forecasting", "horizon",
+                         "window", "windows", "windowed", "stateful", "stock", "stocks", "ohlc",
+                         "ticker", "sensor", "sensors", "temporal", "timeseries"})
+_TIME_PHRASES = re.compile(
+    r"time[\W_]*series|look[\W_]*back|time[\W_]*steps?\b|\bn[\W_]*steps\b|\bn[\W_]*(?:past|future)\b"
+    r"|seq(?:uence)?[\W_]*len(?:gth)?\b|to_datetime|parse_dates",
+    re.I,
+)
+# ... or in the names of the inputs themselves.
+_SEQUENCE_NAMES = frozenset({"seq", "seqs", "sequence", "sequences", "series", "ts", "steps"})
+_NAME_TOKENS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def _tokens(text: str) -> set[str]:
+    return {token.lower() for token in _NAME_TOKENS.findall(text)}
+
+
+def _may_be_sequence_model(kfile: KerasFile, model: ModelValue | None) -> bool:
+    """Whether the model has sequence layers, or layers the linter cannot see (then it may)."""
+    nodes = model_nodes(model) if model is not None else []
+    if model is None or model.kind not in ("sequential", "functional", "subclass") or not nodes:
+        return True
+    for node in nodes:
+        if node.kind.startswith("user:") or (node.is_keras_layer and node.short in _SEQUENCE_LAYERS):
+            return True
+        if not node.is_keras_layer and node.kind not in ("input", "opaque") and not node.kind.startswith("op:"):
+            return True  # keras_nlp / keras_hub blocks
+        if _unseen_layer(kfile, model, node):
+            return True
+    return False
+
+
+def _unseen_layer(kfile: KerasFile, model: ModelValue, node: LayerNode) -> bool:
+    """A layer the linter cannot see: an unknown object added to a Sequential model (a loaded
+    model's layers, a hub layer), or a sub-model called on the inputs of a functional one. Tensor
+    operations (`x + y`) are opaque too, but are not layers."""
+    if node.kind != "opaque" or _sequential_input(model, node):
+        return False
+    call = node.call
+    if call is model.node or (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                              and call.func.attr.value == "add"):
+        return True
+    return not kfile.inputs_of(node)
+
+
+def _full_batch(kfile: KerasFile, fit: FitCall) -> bool:
+    """`batch_size=len(x)` or `x.shape[0]`: one batch per epoch, whose order does not matter."""
+    given = fit.args.get("batch_size", 2)
+    return given is not None and given[1] is not None and bool(
+        re.search(r"\blen\(|shape\[0\]", kfile.code(given[1])))
+
+
+class ShuffleDisabled(Rule):
+    """## What it does
+    Checks for `fit(..., shuffle=False)` on array data that is not a time series.
+
+    The rule stays silent whenever the order of the samples may matter: a model with recurrent,
+    1-D convolution or attention layers (or layers the linter cannot see: a loaded model, a custom
+    layer), inputs named like sequences (`x_seq`, `series`), a file that speaks of time series,
+    look-back windows, lags, forecasts or timesteps, or parses dates. It is also silent for
+    tf.data datasets and generators, which `fit()` does not shuffle anyway (shuffle them in the
+    pipeline), and for full-batch training (`batch_size=len(x)`), where the order of the samples
+    in the one batch changes nothing.
+
+    ## Why is this bad?
+    Without shuffling, every epoch visits the same batches in the same order. Stochastic
+    gradient descent relies on batches being random samples of the training set: a fixed order
+    (often sorted by class or by source file) gives correlated, biased gradient steps, and the
+    model is pulled towards whatever came last in each epoch. Reshuffling each epoch also makes
+    the batch noise that helps escape sharp minima and plateaus different every time.
+
+    ## Example
+    ```python
+    model.fit(x_train, y_train, epochs=20, batch_size=32, shuffle=False)
+    ```
+
+    ## Use instead
+    ```python
+    model.fit(x_train, y_train, epochs=20, batch_size=32)
+    ```
+
+    ## Fix safety
+    The fix removes a literal `shuffle=False` (fit() then shuffles, its default). It changes the
+    batches the model trains on, which is the point but changes results: the fix is unsafe.
+    `shuffle` passed positionally or through a variable gets no fix.
+
+    ## References
+    - Course notes on training deep networks: batch size and the noise of small batches,
+      shuffling after each epoch
+    - Bengio, "Practical recommendations for gradient-based training of deep architectures" (2012)
+    - [Keras: Model.fit, `shuffle`](https://keras.io/api/models/model_training_apis/#fit-method)
+    """
+
+    code = "KT305"
+    name = "shuffle-disabled"
+    summary = "fit(shuffle=False) on array data that is not a time series"
+    fix_applicability = Applicability.UNSAFE
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        file_says_time = None
+        for fit in kfile.fits:
+            if fit.method != "fit" or fit.context.in_test or not trains_on_arrays(fit):
+                continue
+            given = fit.args.get("shuffle", 8)
+            if given is None or not (isinstance(given[0], Const) and given[0].value is False
+                                     and not given[0].soft):
+                continue
+            if _may_be_sequence_model(kfile, fit.model) or _full_batch(kfile, fit):
+                continue
+            if _tokens(kfile.code(fit.x[1])) & _SEQUENCE_NAMES:
+                continue
+            if file_says_time is None:
+                source = kfile.module.code
+                file_says_time = bool(_TIME_PHRASES.search(source) or _tokens(source) & _TIME_WORDS)
+            if file_says_time:
+                continue
+            argument = _keyword_argument(fit, "shuffle")
+            fix = None
+            if argument is not None and isinstance(argument.value, cst.Name) and argument.value.value == "False":
+                fix = Fix(Applicability.UNSAFE, (Edit(
+                    fit.node, lambda u, a=argument: without_argument(u, a), fit.context.statement),))
+            yield Finding(
+                fit.node,
+                "fit(shuffle=False) trains on the same batches in the same order every epoch; the "
+                "data is not a time series, so let fit() reshuffle each epoch (drop shuffle=False)",
+                fit.context.statement,
+                fix,
+            )
+
+    VALID = (
+        """
+from tensorflow import keras
+model = keras.Sequential([keras.layers.Dense(64, activation="relu"), keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x_train, y_train, epochs=20, validation_split=0.2)
+model.fit(x_train, y_train, epochs=20, validation_split=0.2, shuffle=True)
+""",
+        # A stateful LSTM: the order of the batches carries the state
+        """
+from tensorflow import keras
+model = keras.Sequential([keras.layers.LSTM(32, stateful=True, batch_input_shape=(1, 10, 1)),
+                          keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(X, y, epochs=100, batch_size=1, shuffle=False)
+""",
+        # Dense model on windows of a series (the file builds look-back windows)
+        """
+import numpy as np
+from tensorflow import keras
+look_back = 12
+X = np.array([series[i:i + look_back] for i in range(len(series) - look_back)])
+y = series[look_back:]
+model = keras.Sequential([keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(X, y, epochs=50, shuffle=False, validation_split=0.2)
+""",
+        # A Conv1D model (a sequence model: the order may be the point)
+        """
+import keras
+inputs = keras.Input(shape=(128, 3))
+x = keras.layers.Conv1D(32, 5, activation="relu")(inputs)
+x = keras.layers.GlobalAveragePooling1D()(x)
+model = keras.Model(inputs, keras.layers.Dense(6, activation="softmax")(x))
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, shuffle=False, validation_split=0.1)
+""",
+        # tf.data: fit() never shuffles a dataset; the pipeline does
+        """
+import tensorflow as tf
+ds = tf.data.Dataset.from_tensor_slices((features, labels)).shuffle(1000).batch(32)
+model = tf.keras.Sequential([tf.keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(ds, epochs=5, shuffle=False)
+""",
+        # Full-batch training: one batch per epoch
+        """
+from tensorflow import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(X, y, batch_size=len(X), epochs=500, shuffle=False)
+""",
+        # Inputs named as sequences; a model the linter cannot see
+        """
+from tensorflow import keras
+model = keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x_seq, y_next, shuffle=False)
+pretrained = keras.models.load_model("m.keras")
+pretrained.fit(x_train, y_train, shuffle=False)
+""",
+        # A Sequential model made of a loaded model's layers: they may be recurrent
+        """
+from tensorflow import keras
+base = keras.models.load_model("melody.h5")
+model = keras.Sequential()
+for layer in base.layers[:-1]:
+    model.add(layer)
+model.add(keras.layers.Dense(12, activation="softmax"))
+model.compile(optimizer="adam", loss="categorical_crossentropy")
+model.fit(xs, ys, epochs=20, batch_size=16, shuffle=False, validation_split=0.1)
+""",
+        # A helper whose shuffle parameter only defaults to False: the callers decide
+        """
+from tensorflow import keras
+def train(model, x, y, shuffle=False):
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=5, shuffle=shuffle)
+""",
+    )
+    INVALID = (
+        Invalid(
+            """
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_train = x_train.reshape(-1, 784) / 255.0
+model = keras.Sequential([keras.layers.Dense(128, activation="relu"),
+                          keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, epochs=10, shuffle=False, validation_split=0.1)
+""",
+            (8,),
+            fixed="""
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_train = x_train.reshape(-1, 784) / 255.0
+model = keras.Sequential([keras.layers.Dense(128, activation="relu"),
+                          keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, epochs=10, validation_split=0.1)
+""",
+        ),
+        Invalid(  # model.add in a loop, a multi-line fit, shuffle last
+            """
+import keras
+model = keras.Sequential()
+for units in (64, 32):
+    model.add(keras.layers.Dense(units, activation="relu"))
+model.add(keras.layers.Dense(1, activation="sigmoid"))
+model.compile(optimizer="adam", loss="binary_crossentropy")
+model.fit(
+    X_train,
+    y_train,
+    epochs=30,
+    validation_split=0.2,
+    shuffle=False,
+)
+""",
+            (8,),
+            fixed="""
+import keras
+model = keras.Sequential()
+for units in (64, 32):
+    model.add(keras.layers.Dense(units, activation="relu"))
+model.add(keras.layers.Dense(1, activation="sigmoid"))
+model.compile(optimizer="adam", loss="binary_crossentropy")
+model.fit(
+    X_train,
+    y_train,
+    epochs=30,
+    validation_split=0.2,
+)
+""",
+        ),
+        Invalid(  # a subclassed model trained in a K-fold loop
+            """
+import tensorflow as tf
+from sklearn.model_selection import KFold
+
+class MLP(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = tf.keras.layers.Dense(32, activation="relu")
+        self.out = tf.keras.layers.Dense(3, activation="softmax")
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+for tr, va in KFold(5).split(X):
+    net = MLP()
+    net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    net.fit(X[tr], y[tr], validation_data=(X[va], y[va]), shuffle=False, epochs=20)
+""",
+            (16,),
+            fixed="""
+import tensorflow as tf
+from sklearn.model_selection import KFold
+
+class MLP(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = tf.keras.layers.Dense(32, activation="relu")
+        self.out = tf.keras.layers.Dense(3, activation="softmax")
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+for tr, va in KFold(5).split(X):
+    net = MLP()
+    net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    net.fit(X[tr], y[tr], validation_data=(X[va], y[va]), epochs=20)
+""",
+        ),
+        Invalid(  # functional model in a helper called with shuffle=False
+            """
+from tensorflow import keras
+
+def build():
+    inputs = keras.Input(shape=(30,))
+    x = keras.layers.Dense(16, activation="relu")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+
+def train(x, y, shuffle):
+    model = build()
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model.fit(x, y, epochs=10, validation_split=0.2, shuffle=shuffle)
+
+train(features, labels, shuffle=False)
+""",
+            (12,),
+        ),
+    )
+
+
+_GENERATOR_FACTORIES = frozenset({"flow", "flow_from_directory", "flow_from_dataframe",
+                                  "image_dataset_from_directory", "text_dataset_from_directory",
+                                  "timeseries_dataset_from_array"})
+
+
+def _literal_int(value) -> int | None:
+    if isinstance(value, Const) and isinstance(value.value, int) and not isinstance(value.value, bool):
+        return value.value
+    return None
+
+
+def _training_batch_size(fit: FitCall) -> int | None:
+    """The batch size a fit() trains with, when the code states it: fit's `batch_size` for arrays,
+    the dataset's `.batch(n)`, or the `batch_size=` of a generator made in the call itself."""
+    x, node = fit.x if fit.x else (None, None)
+    if isinstance(node, cst.Call) and isinstance(node.func, (cst.Attribute, cst.Name)):
+        callee = _dotted_name(node.func) or ""
+        if callee.rsplit(".", 1)[-1] in _GENERATOR_FACTORIES:
+            given = next((a.value for a in node.args if a.keyword and a.keyword.value == "batch_size"), None)
+            if isinstance(given, cst.Integer):
+                return int(given.value)
+            return None
+    if isinstance(x, Data) and x.kind in ("dataset", "generator"):
+        return x.batch
+    if fit.method != "fit":
+        return None
+    return _literal_int(fit.args.value("batch_size", 2))
+
+
+def _batch_norms(model: ModelValue | None) -> list[LayerNode]:
+    """The model's BatchNormalization layers that normalize with batch statistics in training."""
+    found = []
+    for node in model_nodes(model) if model is not None else []:
+        if not (node.is_keras_layer and node.short in ("BatchNormalization", "SyncBatchNormalization")):
+            continue
+        renorm, trainable = node.args.value("renorm"), node.args.value("trainable")
+        if (isinstance(renorm, Const) and renorm.value) or (isinstance(trainable, Const) and trainable.value is False):
+            continue  # batch renormalization is made for small batches; a frozen layer uses its moving statistics
+        found.append(node)
+    return found
+
+
+class SmallBatchBatchNorm(Rule):
+    """## What it does
+    Checks for models with BatchNormalization layers trained with a batch size below
+    `batch-size-threshold` (16 by default): fit's `batch_size`, the `.batch(n)` of a tf.data
+    dataset, or the `batch_size=` of a generator made in the fit call
+    (`datagen.flow(x, y, batch_size=8)`).
+
+    BatchNormalization with `renorm=True` (batch renormalization, made for small batches) or
+    `trainable=False` (a frozen layer normalizes with its moving statistics) is not counted. A
+    batch size the code does not state literally is not checked.
+
+    ## Why is this bad?
+    In training, BatchNormalization normalizes each batch with that batch's own mean and
+    variance, as an estimate of the statistics of the whole data set. With a handful of samples
+    the estimate is noisy: the normalization changes from batch to batch, training is unstable,
+    and the moving averages used at inference drift from what the layers saw in training (with a
+    batch of 1 a Dense layer's output is normalized to its bias). Train with larger batches, or
+    use a normalization that does not depend on the batch: LayerNormalization or
+    GroupNormalization.
+
+    ## Example
+    ```python
+    model = keras.Sequential([
+        keras.layers.Conv2D(32, 3, use_bias=False), keras.layers.BatchNormalization(),
+        keras.layers.Activation("relu"), keras.layers.Flatten(), keras.layers.Dense(10),
+    ])
+    model.fit(x_train, y_train, batch_size=4, validation_split=0.2)
+    ```
+
+    ## Use instead
+    ```python
+    model.fit(x_train, y_train, batch_size=32, validation_split=0.2)
+    ```
+    or, when memory only allows small batches:
+    ```python
+    model = keras.Sequential([
+        keras.layers.Conv2D(32, 3), keras.layers.GroupNormalization(groups=8),
+        keras.layers.Activation("relu"), keras.layers.Flatten(), keras.layers.Dense(10),
+    ])
+    ```
+
+    ## References
+    - Course notes on training deep networks: batch normalization and its batch statistics;
+      batch size
+    - Ioffe & Szegedy, "Batch Normalization: Accelerating Deep Network Training by Reducing
+      Internal Covariate Shift" (2015)
+    - Wu & He, "Group Normalization" (2018)
+    - Ioffe, "Batch Renormalization: Towards Reducing Minibatch Dependence in Batch-Normalized
+      Models" (2017)
+    """
+
+    code = "KT306"
+    name = "small-batch-batchnorm"
+    summary = "BatchNormalization trained with a small batch size"
+    options = {"batch-size-threshold": Option(16, "Batch sizes below this are too small for BatchNormalization.")}
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        threshold = self.config["batch-size-threshold"]
+        for fit in kfile.fits:
+            if fit.context.in_test:
+                continue
+            size = _training_batch_size(fit)
+            if size is None or size >= threshold or size < 1 or not _batch_norms(fit.model):
+                continue
+            yield Finding(
+                fit.node,
+                f"the model uses BatchNormalization but trains with batches of {size} (< {threshold}): "
+                "batch statistics of so few samples are too noisy to stand for the data set's; "
+                f"use a batch of {threshold} or more, or LayerNormalization/GroupNormalization",
+                fit.context.statement,
+            )
+
+    VALID = (
+        """
+from tensorflow import keras
+model = keras.Sequential([keras.layers.Dense(64, use_bias=False), keras.layers.BatchNormalization(),
+                          keras.layers.Activation("relu"), keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x_train, y_train, batch_size=32, validation_split=0.2)
+model.fit(x_train, y_train, validation_split=0.2)
+""",
+        # Small batches without BatchNormalization (LayerNormalization does not use the batch)
+        """
+from tensorflow import keras
+model = keras.Sequential([keras.layers.Dense(64), keras.layers.LayerNormalization(),
+                          keras.layers.Activation("relu"), keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x_train, y_train, batch_size=4, validation_split=0.2)
+""",
+        # Batch renormalization, and a frozen BatchNormalization
+        """
+import keras
+inputs = keras.Input(shape=(32, 32, 3))
+x = keras.layers.Conv2D(16, 3)(inputs)
+x = keras.layers.BatchNormalization(renorm=True)(x)
+x = keras.layers.BatchNormalization(trainable=False)(x)
+model = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(x)))
+model.compile(optimizer="adam", loss="mse")
+model.fit(x_train, y_train, batch_size=8, validation_split=0.2)
+""",
+        # A batch size that is not a literal
+        """
+from tensorflow import keras
+model = keras.Sequential([keras.layers.Dense(8), keras.layers.BatchNormalization(), keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x_train, y_train, batch_size=args.batch_size, validation_split=0.2)
+""",
+        # tf.data: the dataset's own batch size counts, not fit's ignored batch_size
+        """
+import tensorflow as tf
+ds = tf.data.Dataset.from_tensor_slices((features, labels)).shuffle(512).batch(64)
+model = tf.keras.Sequential([tf.keras.layers.Dense(8), tf.keras.layers.BatchNormalization(),
+                             tf.keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(ds, batch_size=4, epochs=3)
+""",
+    )
+    INVALID = (
+        Invalid(
+            """
+from tensorflow import keras
+model = keras.Sequential([
+    keras.layers.Conv2D(32, 3, use_bias=False, input_shape=(28, 28, 1)),
+    keras.layers.BatchNormalization(),
+    keras.layers.Activation("relu"),
+    keras.layers.Flatten(),
+    keras.layers.Dense(10, activation="softmax"),
+])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, batch_size=4, epochs=10, validation_split=0.1)
+""",
+            (11,),
+        ),
+        Invalid(  # functional model, batch size given positionally
+            """
+import keras
+inputs = keras.Input(shape=(20,))
+h = keras.layers.Dense(64, use_bias=False)(inputs)
+h = keras.layers.BatchNormalization()(h)
+h = keras.layers.ReLU()(h)
+model = keras.Model(inputs, keras.layers.Dense(1)(h))
+model.compile(optimizer="adam", loss="mse")
+model.fit(X, y, 8, 50, validation_split=0.2)
+""",
+            (9,),
+        ),
+        Invalid(  # tf.data pipeline batched by 2; BatchNormalization in a subclassed model
+            """
+import tensorflow as tf
+
+class Net(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = tf.keras.layers.Conv2D(16, 3)
+        self.bn = tf.keras.layers.BatchNormalization()
+        self.head = tf.keras.layers.Dense(10)
+    def call(self, x, training=False):
+        x = tf.nn.relu(self.bn(self.conv(x), training=training))
+        return self.head(tf.reduce_mean(x, axis=[1, 2]))
+
+train_ds = tf.data.Dataset.from_tensor_slices((images, labels)).shuffle(100).batch(2)
+net = Net()
+net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+net.fit(train_ds, validation_data=val_ds, epochs=5)
+""",
+            (17,),
+        ),
+        Invalid(  # a generator made in the fit call; a model built in a helper with model.add
+            """
+from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import Conv2D, BatchNormalization, Activation, Flatten, Dense
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+def build():
+    model = Sequential()
+    model.add(Conv2D(32, 3, input_shape=(64, 64, 3)))
+    model.add(BatchNormalization())
+    model.add(Activation("relu"))
+    model.add(Flatten())
+    model.add(Dense(2, activation="softmax"))
+    return model
+
+model = build()
+model.compile(optimizer="adam", loss="categorical_crossentropy")
+datagen = ImageDataGenerator(rescale=1 / 255, horizontal_flip=True)
+model.fit(datagen.flow(x_train, y_train, batch_size=8), validation_data=(x_val, y_val), epochs=20)
+""",
+            (18,),
+        ),
+        Invalid(  # batch size 1 (per-sample updates) in a K-fold loop
+            """
+from sklearn.model_selection import KFold
+from keras import layers, models
+for tr, va in KFold(5).split(X):
+    model = models.Sequential([layers.Dense(32), layers.BatchNormalization(), layers.Activation("relu"),
+                               layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(X[tr], y[tr], batch_size=1, epochs=10, validation_data=(X[va], y[va]))
+""",
+            (8,),
+        ),
+    )
+
+
+# Layers that rescale their input (or may: Lambda, a normalization at the model's start).
+_SCALING_LAYERS = frozenset({"Rescaling", "Normalization", "BatchNormalization", "LayerNormalization",
+                             "GroupNormalization", "UnitNormalization", "Lambda", "TFOpLambda"})
+# Layers that learn from the values they get: raw pixels reaching one of them are unscaled.
+_LEARNING_LAYERS = frozenset({
+    "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
+    "Conv3DTranspose", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D",
+    "LocallyConnected1D", "LocallyConnected2D", "LSTM", "GRU", "SimpleRNN", "Bidirectional",
+    "ConvLSTM2D", "MultiHeadAttention", "PReLU",
+})
+
+
+def _sequential_input(model: ModelValue, node: LayerNode) -> bool:
+    """The opaque first node of `Sequential([keras.Input(...), ...])`: the Input tensor."""
+    call = model.node
+    if model.kind != "sequential" or not model.nodes or node is not model.nodes[0] or not isinstance(call, cst.Call):
+        return False
+    layers = call.args[0].value if call.args else None
+    if not isinstance(layers, (cst.List, cst.Tuple)) or not layers.elements:
+        return False
+    first = layers.elements[0].value
+    return isinstance(first, cst.Call) and (_dotted_name(first.func) or "").rsplit(".", 1)[-1] == "Input"
+
+
+def _scales_inputs(kfile: KerasFile, model: ModelValue | None) -> bool | None:
+    """Whether the model rescales its inputs before its first learning layer; None when it cannot be
+    told (a loaded model, custom layers or tensor operations on the way)."""
+    nodes = model_nodes(model) if model is not None else []
+    if model is None or model.kind not in ("sequential", "functional", "subclass") or not nodes:
+        return None
+    members = {id(node) for node in nodes}
+    stack = []
+    for node in nodes:
+        outside = [p for p in kfile.inputs_of(node) if id(p) not in members]
+        if any(p.kind != "input" for p in outside):
+            return None  # something the model's layers do not show comes first (x / 255 in call())
+        if len(outside) == len(kfile.inputs_of(node)):
+            stack.append(node)
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.is_keras_layer and node.short in _SCALING_LAYERS:
+            return True
+        if node.is_keras_layer and node.short in _LEARNING_LAYERS:
+            continue
+        if node.kind != "input" and not node.is_keras_layer and not _sequential_input(model, node):
+            return None  # a tensor operation, a custom or unknown layer: it may scale
+        stack.extend(n for n in kfile.outputs_of(node) if id(n) in members)
+    return False
+
+
+def _raw_images(value) -> bool:
+    return isinstance(value, Data) and value.image and value.scaled is False
+
+
+class UnscaledInputs(Rule):
+    """## What it does
+    Checks for raw image data from a Keras image dataset's `load_data()` (MNIST, Fashion-MNIST,
+    CIFAR-10/100: `uint8` pixels in 0..255) fed to `fit()`, as training inputs or as
+    `validation_data`, with no scaling on the way.
+
+    Scaling is dividing or multiplying by a constant (`x / 255`, `x.astype("float32") / 255.0`),
+    a scikit-learn scaler's `transform`, `preprocess_input`, `tf.image.convert_image_dtype`,
+    `per_image_standardization`, or a `Rescaling`, `Normalization` (or another normalization or
+    `Lambda`) layer at the start of the model, before its first Dense/Conv layer. Anything the
+    linter cannot follow (a function of the file, an `ImageDataGenerator`, a tf.data `map`, a
+    loaded model, tensor operations in `call()`) counts as possibly scaling, and the rule stays
+    silent. Reshaping, `astype`, `expand_dims` and `to_categorical` do not scale.
+
+    ## Why is this bad?
+    Inputs in the hundreds make the first layer's pre-activations hundreds of times larger than
+    the initializers assume: activations saturate, gradients are badly scaled across weights, and
+    the learning rate that suits the other layers is far too large for the first one. Training is
+    slower and less stable, and often stalls. Normalize features to a small, comparable range
+    (0..1, or zero mean and unit variance) and apply the same scaling to validation and test data.
+
+    ## Example
+    ```python
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    model.fit(x_train, y_train, validation_split=0.1, epochs=5)
+    ```
+
+    ## Use instead
+    ```python
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    x_train, x_test = x_train.astype("float32") / 255.0, x_test.astype("float32") / 255.0
+    model.fit(x_train, y_train, validation_split=0.1, epochs=5)
+    ```
+
+    ## References
+    - Course notes on training deep networks: feature normalization makes the error surface
+      easier to optimize
+    - LeCun, Bottou, Orr & Müller, "Efficient BackProp" (1998), section 4.3
+    - [Keras: Rescaling layer](https://keras.io/api/layers/preprocessing_layers/image_preprocessing/rescaling/)
+    """
+
+    code = "KT307"
+    name = "unscaled-inputs"
+    summary = "Raw 0..255 image data from load_data() trained on without scaling"
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for fit in kfile.fits:
+            if fit.context.in_test or fit.x is None:
+                continue
+            x, node = fit.x
+            given = fit.validation_data
+            val, val_node = _inputs_part(*given) if given else (None, None)
+            raw_training, raw_validation = _raw_images(x), _raw_images(val)
+            if not (raw_training or raw_validation) or _scales_inputs(kfile, fit.model) is not False:
+                continue
+            if raw_training:
+                message = (f"{_brief(kfile, node)} holds raw load_data() pixels (uint8 0..255) and "
+                           "reaches the model unscaled: divide by 255 (x.astype('float32') / 255) or "
+                           "start the model with Rescaling(1 / 255)")
+            else:
+                message = (f"validation_data {_brief(kfile, val_node or given[1])} holds raw load_data() "
+                           "pixels (uint8 0..255) that are not scaled like the training inputs: "
+                           "scale them the same way (/ 255)")
+            yield Finding(fit.node, message, fit.context.statement)
+
+    VALID = (
+        """
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_train = x_train.reshape(-1, 784).astype("float32") / 255.0
+x_test = x_test.reshape(-1, 784).astype("float32") / 255.0
+model = keras.Sequential([keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10)])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, validation_data=(x_test, y_test), epochs=5)
+""",
+        # A Rescaling layer at the model's start (after the Input and a reshape)
+        """
+import keras
+(x_train, y_train), _ = keras.datasets.cifar10.load_data()
+model = keras.Sequential([
+    keras.Input(shape=(32, 32, 3)),
+    keras.layers.RandomFlip("horizontal"),
+    keras.layers.Rescaling(1.0 / 255),
+    keras.layers.Conv2D(32, 3, activation="relu"),
+    keras.layers.Flatten(),
+    keras.layers.Dense(10, activation="softmax"),
+])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, validation_split=0.1)
+""",
+        # Scaling inside a functional model, and a Normalization layer adapted on the data
+        """
+import keras
+(x_train, y_train), _ = keras.datasets.fashion_mnist.load_data()
+inputs = keras.Input(shape=(28, 28))
+x = keras.layers.Flatten()(inputs / 255.0)
+model = keras.Model(inputs, keras.layers.Dense(10)(x))
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, validation_split=0.1)
+norm = keras.layers.Normalization()
+norm.adapt(x_train)
+model2 = keras.Sequential([norm, keras.layers.Flatten(), keras.layers.Dense(10)])
+model2.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model2.fit(x_train, y_train, validation_split=0.1)
+""",
+        # A generator (may rescale), a preprocessing function of the file, a pretrained model
+        """
+from tensorflow import keras
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+(x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+datagen = ImageDataGenerator(rescale=1.0 / 255)
+model = keras.Sequential([keras.layers.Conv2D(32, 3), keras.layers.Flatten(), keras.layers.Dense(10)])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(datagen.flow(x_train, y_train), epochs=5)
+def prepare(images):
+    return images.astype("float32") / 127.5 - 1.0
+model.fit(prepare(x_train), y_train, validation_split=0.1)
+base = keras.applications.EfficientNetB0(include_top=True, weights=None, classes=10)
+base.fit(x_train, y_train, validation_split=0.1)
+""",
+        # Text and tabular datasets from load_data() are not pixels
+        """
+from tensorflow import keras
+(x_train, y_train), _ = keras.datasets.boston_housing.load_data()
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x_train, y_train, validation_split=0.2)
+""",
+    )
+    INVALID = (
+        Invalid(
+            """
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_train = x_train.reshape(-1, 28, 28, 1).astype("float32")
+model = keras.Sequential([
+    keras.layers.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+    keras.layers.Flatten(),
+    keras.layers.Dense(10, activation="softmax"),
+])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, epochs=5, validation_split=0.1)
+""",
+            (11,),
+        ),
+        Invalid(  # training images scaled, the validation images forgotten
+            """
+import tensorflow as tf
+(train_images, train_labels), (test_images, test_labels) = tf.keras.datasets.cifar10.load_data()
+train_images = train_images / 255.0
+model = tf.keras.Sequential([tf.keras.layers.Flatten(), tf.keras.layers.Dense(10)])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(train_images, train_labels, epochs=10,
+          validation_data=(test_images, test_labels))
+""",
+            (7,),
+        ),
+        Invalid(  # a functional model whose Rescaling comes after the first convolution
+            """
+import keras
+from keras import layers
+(x_train, y_train), _ = keras.datasets.cifar100.load_data()
+inputs = keras.Input(shape=(32, 32, 3))
+x = layers.Conv2D(64, 3, padding="same")(inputs)
+x = layers.Rescaling(1 / 255)(x)
+x = layers.GlobalAveragePooling2D()(x)
+model = keras.Model(inputs, layers.Dense(100, activation="softmax")(x))
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, validation_split=0.2, batch_size=128)
+""",
+            (11,),
+        ),
+        Invalid(  # data loaded and trained in helper functions; a subclassed model
+            """
+import tensorflow as tf
+
+def load():
+    (x, y), (xt, yt) = tf.keras.datasets.fashion_mnist.load_data()
+    return x[..., None], y
+
+class Net(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.flat = tf.keras.layers.Flatten()
+        self.out = tf.keras.layers.Dense(10)
+    def call(self, x):
+        return self.out(self.flat(x))
+
+def train(model, images, labels):
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(images, labels, epochs=3, validation_split=0.1)
+
+images, labels = load()
+train(Net(), images, labels)
+""",
+            (18,),
         ),
     )
