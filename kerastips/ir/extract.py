@@ -162,6 +162,9 @@ def contains(value: Value, kind: type, depth: int = 3) -> list:
 class Splitter(Value):
     """A scikit-learn cross-validation splitter (KFold...)."""
 
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
 
 class Scope:
     __slots__ = ("vars", "parent")
@@ -732,8 +735,8 @@ class Extractor:
             return UNKNOWN
         if name.startswith("keras.layers.") or name.startswith(("keras_nlp.layers.", "keras_hub.layers.")):
             return self.new_node(name, call, args)
-        if name.startswith(_PREPROCESSORS) and short[:1].isupper():
-            return PreprocessorValue(name)
+        if (name.startswith(_PREPROCESSORS) or short == "ImageDataGenerator") and short[:1].isupper():
+            return PreprocessorValue(name, args)
         if name == "keras.Sequential":
             return self.new_sequential(call, args)
         if name == "keras.Model":
@@ -763,7 +766,7 @@ class Extractor:
         if short == "train_test_split" and name.startswith("sklearn."):
             return self.train_test_split(call, args)
         if short in _SPLITTERS and name.startswith("sklearn."):
-            return Splitter()
+            return Splitter(short)
         if name.startswith(("keras_tuner.", "kerastuner.")):
             return self.tuner_call(name, short, call, args)
         if name in ("tensorflow_datasets.load", "tensorflow_datasets.builder"):
@@ -776,7 +779,10 @@ class Extractor:
             return first.derived(onehot=True) if isinstance(first, Data) else Data(kind="array", onehot=True)
         if short in ("from_tensor_slices", "from_tensors", "zip") and name.startswith("tensorflow.data"):
             found = contains(args.value("tensors", 0) or UNKNOWN, Data)
-            return combine(found, "dataset") if found else Data(UNKNOWN_ORIGIN, "dataset")
+            if not found:
+                return Data(UNKNOWN_ORIGIN, "dataset")
+            features = found[0]  # (x, y): pixel scaling is a fact about x
+            return combine(found, "dataset").derived(image=features.image, scaled=features.scaled)
         if short in names.ACTIVATION_FUNCTIONS and name.rsplit(".", 1)[0] in names.ACTIVATION_FUNCTION_NAMESPACES:
             first = args.value("x", 0) or args.value("features", 0)
             if isinstance(first, Tensor):
@@ -808,28 +814,31 @@ class Extractor:
             return self.model_method(model, method, call, args)
         if isinstance(receiver, Splitter) and method == "split":
             self.kfile.splits.append(Split(call, [v for v, _ in args.positional[:1] if isinstance(v, Data)],
-                                           self.context()))
+                                           self.context(), f"{receiver.kind}.split"))
             return Seq([Seq([FoldIndex(TRAIN), FoldIndex(VALIDATION)])], repeated=True)
         first = args.value("X", 0) or args.value("data", 0) or args.value("texts", 0)
         if method in ("fit", "fit_transform", "fit_on_texts", "adapt") and isinstance(first, Data) and (
             isinstance(receiver, PreprocessorValue)
             or (method == "adapt" and isinstance(receiver, LayerNode) and receiver.short in _ADAPTABLE)
         ):
-            self.kfile.preprocessings.append(Preprocessing(call, method, first, self.context()))
+            self.kfile.preprocessings.append(Preprocessing(call, method, first, self.context(), receiver))
             if method == "fit_transform":
                 return first.derived(scaled=True)
             return receiver if method == "fit" else Const(None)
-        if isinstance(receiver, PreprocessorValue):
-            if method == "transform" and isinstance(first, Data):
-                return first.derived(scaled=True)
-            return first.derived(scaled=None) if isinstance(first, Data) else UNKNOWN
+        if isinstance(receiver, PreprocessorValue) and method in ("transform", "texts_to_sequences",
+                                                                  "texts_to_matrix", "inverse_transform"):
+            if not isinstance(first, Data):
+                return UNKNOWN
+            return first.derived(scaled=True if method == "transform" else None)
         if method in ("flow", "flow_from_directory", "flow_from_dataframe"):
-            if method == "flow":
-                first = args.value("x", 0)
-                if isinstance(first, Data):
-                    return first.derived(kind="generator", scaled=None)
-                return Data(UNKNOWN_ORIGIN, "generator")
-            return self.directory_dataset(args, "generator")
+            if method != "flow":
+                return self.directory_dataset(args, "generator")
+            first, batch = args.value("x", 0), _literal_int(args.value("batch_size", 2)) or 32
+            if not isinstance(first, Data):
+                return Data(UNKNOWN_ORIGIN, "generator", batch)
+            known = isinstance(receiver, PreprocessorValue)
+            scaled = True if known and receiver.rescales else (first.scaled if known else None)
+            return first.derived(kind="generator", batch=batch, scaled=scaled)
         if isinstance(receiver, Data) and method in _DATA_METHODS:
             batch = args.value("batch_size", 0) if method == "batch" else None
             kind = receiver.kind if receiver.kind != "unknown" or method not in (
@@ -944,6 +953,8 @@ class Extractor:
         elif isinstance(item, ModelValue) and item.kind == "sequential" and item.nodes:
             node, tail = item.nodes[0], item.tail
             model.nodes.extend(item.nodes[1:])
+        elif isinstance(item, Tensor) and not model.nodes and all(p.kind == "input" for p in item.producers):
+            node, tail = next(iter(item.producers)), item.producers  # Sequential([keras.Input(...), ...])
         else:
             node = self.opaque(at)
             tail = frozenset({node})
@@ -1021,6 +1032,13 @@ class Extractor:
         return Data(UNKNOWN_ORIGIN, kind)
 
     def directory_dataset(self, args: Args, kind: str) -> Value:
+        made = self._directory_dataset(args, kind)
+        batch = _literal_int(args.value("batch_size")) or 32  # the Keras default
+        for part in made.items if isinstance(made, Seq) else [made]:
+            part.batch = batch
+        return made
+
+    def _directory_dataset(self, args: Args, kind: str) -> Value:
         subset = args.value("subset")
         if isinstance(subset, Const) and subset.value == "both":
             return Seq([Data(TRAIN, kind, strong=True), Data(VALIDATION, kind, strong=True)])
@@ -1276,6 +1294,12 @@ def _fold(left, op: cst.CSTNode, right) -> Value:
     except (ArithmeticError, ValueError):
         pass
     return UNKNOWN
+
+
+def _literal_int(value: Value | None) -> int | None:
+    if isinstance(value, Const) and isinstance(value.value, int) and not isinstance(value.value, bool):
+        return value.value
+    return None
 
 
 def _soften(result: Value, *operands: Const) -> Value:

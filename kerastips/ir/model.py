@@ -363,10 +363,23 @@ class EvaluateCall:
 
 @dataclass(eq=False)
 class PreprocessorValue(Value):
-    """A scaler, normalizer or tokenizer that learns statistics from data (sklearn scalers,
-    keras Tokenizer; keras Normalization/TextVectorization layers are LayerNodes)."""
+    """A scaler, normalizer, tokenizer or image generator made from a known class (sklearn
+    preprocessing, keras Tokenizer, ImageDataGenerator; keras Normalization/TextVectorization
+    layers are LayerNodes)."""
 
-    kind: str
+    kind: str  # canonical class name
+    args: Optional[Args] = None
+
+    @property
+    def short(self) -> str:
+        return self.kind.rsplit(".", 1)[-1]
+
+    @property
+    def rescales(self) -> bool:
+        """An ImageDataGenerator that changes pixel values (rescale, normalization, a function)."""
+        return any(self.args.value(key) is not None for key in (
+            "rescale", "featurewise_center", "samplewise_center", "featurewise_std_normalization",
+            "samplewise_std_normalization", "zca_whitening", "preprocessing_function")) if self.args else False
 
 
 @dataclass(eq=False)
@@ -386,6 +399,12 @@ class Preprocessing:
     method: str
     data: Data
     context: Context
+    preprocessor: Value  # the PreprocessorValue or LayerNode fitted (the same object each time)
+
+    @property
+    def kind(self) -> str:
+        """The preprocessor's class: "StandardScaler", "Normalization", "Tokenizer"."""
+        return getattr(self.preprocessor, "short", "")
 
 
 @dataclass(eq=False)
@@ -395,6 +414,7 @@ class Split:
     node: cst.Call
     data: list  # the Data split
     context: Context
+    name: str = "train_test_split"  # how a message names it: "train_test_split", "KFold.split"
 
 
 @dataclass(eq=False)

@@ -745,16 +745,6 @@ def _brief(kfile: KerasFile, node: cst.CSTNode | None, limit: int = 40) -> str:
     return f"`{text}`" if len(text) <= limit else f"`{text[:limit - 3]}...`"
 
 
-def _dotted_name(node: cst.CSTNode) -> str | None:
-    """`a.b.c` for a chain of names and attributes, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted_name(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
-
-
 def _inputs_part(value, node: cst.CSTNode | None):
     """The inputs of an `(x, y)` pair (`x_val` in `validation_data=(x_val, y_val)`), with their node
     when the pair is written out; anything else (a dataset, a generator) as it is."""
@@ -1106,54 +1096,6 @@ _LEARNS_VOCABULARY = frozenset({"Tokenizer", "TextVectorization", "CountVectoriz
                                 "TfidfVectorizer", "TfidfTransformer"})
 
 
-def _assignments(module: cst.Module) -> dict[str, list[cst.BaseExpression]]:
-    """Every value assigned to each name or attribute chain (`scaler`, `self.norm`)."""
-    found: dict[str, list[cst.BaseExpression]] = {}
-
-    class Visitor(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
-            for target in node.targets:
-                name = _dotted_name(target.target)
-                if name:
-                    found.setdefault(name, []).append(node.value)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            name = _dotted_name(node.target)
-            if name and node.value is not None:
-                found.setdefault(name, []).append(node.value)
-
-    module.visit(Visitor())
-    return found
-
-
-def _created_class(expr: cst.BaseExpression) -> str | None:
-    """The class a constructor expression makes: `StandardScaler` for `StandardScaler()` and for
-    `StandardScaler().fit(x)`, `Normalization` for `layers.Normalization(axis=-1)`."""
-    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and isinstance(expr.func.value, cst.Call):
-        expr = expr.func.value
-    if isinstance(expr, cst.Call):
-        name = _dotted_name(expr.func)
-        return name.rsplit(".", 1)[-1] if name else None
-    return None
-
-
-def _receiver(prep: Preprocessing) -> cst.BaseExpression | None:
-    func = prep.node.func
-    return func.value if isinstance(func, cst.Attribute) else None
-
-
-def _preprocessor_class(prep: Preprocessing, assigned: dict) -> str | None:
-    """The class of the fitted preprocessor, when the file shows it unambiguously."""
-    if prep.method == "fit_on_texts":
-        return "Tokenizer"
-    receiver = _receiver(prep)
-    if isinstance(receiver, cst.Call):
-        return _created_class(receiver)
-    name = _dotted_name(receiver) if receiver is not None else None
-    classes = {c for c in map(_created_class, assigned.get(name, [])) if c}
-    return classes.pop() if len(classes) == 1 else None
-
-
 def _whole_data(kfile: KerasFile, prep: Preprocessing) -> bool:
     """The fitted data is a whole data set, not already the training part of a split: its split is
     unknown, or only its name says train (`x_train = pd.read_csv("train.csv")`, later split into
@@ -1180,11 +1122,9 @@ def _later_split(kfile: KerasFile, prep: Preprocessing) -> Split | None:
 
 def _refitted_after(kfile: KerasFile, prep: Preprocessing, split: Split) -> bool:
     """The same preprocessor fitted again on a training split after the split: that fit wins."""
-    receiver = _receiver(prep)
-    name = _dotted_name(receiver) if receiver is not None else None
-    return name is not None and any(
-        other.context.order > split.context.order and other.data.origin == TRAIN
-        and _dotted_name(_receiver(other) or cst.Name("_")) == name
+    return any(
+        other.preprocessor is prep.preprocessor and other.context.order > split.context.order
+        and other.data.origin == TRAIN
         for other in kfile.preprocessings
     )
 
@@ -1238,18 +1178,17 @@ class PreprocessingBeforeSplit(Rule):
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         if not kfile.preprocessings or not kfile.splits:
             return
-        assigned = _assignments(kfile.module)
         for prep in kfile.preprocessings:
             if prep.context.in_test or not _whole_data(kfile, prep):
                 continue
-            kind = _preprocessor_class(prep, assigned)
+            kind = "Tokenizer" if prep.method == "fit_on_texts" else prep.kind
             if kind not in _LEARNS_STATISTICS | _LEARNS_VOCABULARY:
                 continue
             split = _later_split(kfile, prep)
             if split is None or _refitted_after(kfile, prep, split):
                 continue
             learns = "vocabulary" if kind in _LEARNS_VOCABULARY else "statistics"
-            splitter = _splitter_name(split)
+            splitter = split.name
             yield Finding(
                 prep.node,
                 f"{kind}.{prep.method}() learns its {learns} from {_brief(kfile, _fitted_node(prep))} "
@@ -1410,20 +1349,6 @@ x_train, x_val = train_test_split(sentences, test_size=0.2, random_state=1)
     )
 
 
-def _splitter_name(split: Split) -> str:
-    """`train_test_split`, `kf.split`, `StratifiedKFold.split`: how the message names a split."""
-    func = split.node.func
-    name = _dotted_name(func)
-    if name and name.rsplit(".", 1)[-1] == "train_test_split":
-        return "train_test_split"
-    if name:
-        return name
-    if isinstance(func, cst.Attribute):
-        made = _created_class(func.value)
-        return f"{made}.{func.attr.value}" if made else func.attr.value
-    return "a split"
-
-
 def _fitted_node(prep: Preprocessing) -> cst.CSTNode | None:
     args = prep.node.args
     return args[0].value if args else None
@@ -1475,7 +1400,7 @@ def _unseen_layer(kfile: KerasFile, model: ModelValue, node: LayerNode) -> bool:
     """A layer the linter cannot see: an unknown object added to a Sequential model (a loaded
     model's layers, a hub layer), or a sub-model called on the inputs of a functional one. Tensor
     operations (`x + y`) are opaque too, but are not layers."""
-    if node.kind != "opaque" or _sequential_input(model, node):
+    if node.kind != "opaque":
         return False
     call = node.call
     if call is model.node or (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
@@ -1760,10 +1685,6 @@ train(features, labels, shuffle=False)
     )
 
 
-_GENERATOR_FACTORIES = frozenset({"flow", "flow_from_directory", "flow_from_dataframe",
-                                  "image_dataset_from_directory", "text_dataset_from_directory",
-                                  "timeseries_dataset_from_array"})
-
 
 def _literal_int(value) -> int | None:
     if isinstance(value, Const) and isinstance(value.value, int) and not isinstance(value.value, bool):
@@ -1773,15 +1694,8 @@ def _literal_int(value) -> int | None:
 
 def _training_batch_size(fit: FitCall) -> int | None:
     """The batch size a fit() trains with, when the code states it: fit's `batch_size` for arrays,
-    the dataset's `.batch(n)`, or the `batch_size=` of a generator made in the call itself."""
-    x, node = fit.x if fit.x else (None, None)
-    if isinstance(node, cst.Call) and isinstance(node.func, (cst.Attribute, cst.Name)):
-        callee = _dotted_name(node.func) or ""
-        if callee.rsplit(".", 1)[-1] in _GENERATOR_FACTORIES:
-            given = next((a.value for a in node.args if a.keyword and a.keyword.value == "batch_size"), None)
-            if isinstance(given, cst.Integer):
-                return int(given.value)
-            return None
+    the batch size of a dataset (`.batch(n)`) or generator (`flow(..., batch_size=n)`)."""
+    x = fit.x[0] if fit.x else None
     if isinstance(x, Data) and x.kind in ("dataset", "generator"):
         return x.batch
     if fit.method != "fit":
@@ -2018,18 +1932,6 @@ _LEARNING_LAYERS = frozenset({
 })
 
 
-def _sequential_input(model: ModelValue, node: LayerNode) -> bool:
-    """The opaque first node of `Sequential([keras.Input(...), ...])`: the Input tensor."""
-    call = model.node
-    if model.kind != "sequential" or not model.nodes or node is not model.nodes[0] or not isinstance(call, cst.Call):
-        return False
-    layers = call.args[0].value if call.args else None
-    if not isinstance(layers, (cst.List, cst.Tuple)) or not layers.elements:
-        return False
-    first = layers.elements[0].value
-    return isinstance(first, cst.Call) and (_dotted_name(first.func) or "").rsplit(".", 1)[-1] == "Input"
-
-
 def _scales_inputs(kfile: KerasFile, model: ModelValue | None) -> bool | None:
     """Whether the model rescales its inputs before its first learning layer; None when it cannot be
     told (a loaded model, custom layers or tensor operations on the way)."""
@@ -2054,7 +1956,7 @@ def _scales_inputs(kfile: KerasFile, model: ModelValue | None) -> bool | None:
             return True
         if node.is_keras_layer and node.short in _LEARNING_LAYERS:
             continue
-        if node.kind != "input" and not node.is_keras_layer and not _sequential_input(model, node):
+        if node.kind != "input" and not node.is_keras_layer:
             return None  # a tensor operation, a custom or unknown layer: it may scale
         stack.extend(n for n in kfile.outputs_of(node) if id(n) in members)
     return False
