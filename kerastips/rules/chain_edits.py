@@ -8,6 +8,7 @@ finding simply has no fix.
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import libcst as cst
@@ -237,3 +238,155 @@ def _assigned_name(use: Use) -> Optional[str]:
                 and isinstance(small.targets[0].target, cst.Name):
             return small.targets[0].target.value
     return None
+
+
+def insert_before(kfile: KerasFile, layer: LayerNode, new: cst.BaseExpression, role: str) -> Optional[tuple[Edit, ...]]:
+    """Insert the layer `new` right before `layer` in its chain (`Conv, Pool, Dense` -> `Conv,
+    Pool, Flatten, Dense`): a list element before its element, a `model.add(new)` statement
+    before its `.add`, `layer(new(x))` where it is applied. In a subclassed model the new layer
+    is created above `layer` as `self.<layer>_<role>` and applied to its input in `call`."""
+    use = single_use(layer)
+    if use is None or not _wired_alike(kfile, layer):
+        return None
+    if use.kind == "element":
+        index = _element_index(use)
+        if index == 0:
+            return None
+        previous = use.container.elements[index - 1]
+        comma = _without_comment(previous.comma) if isinstance(previous.comma, cst.Comma) else \
+            cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        element = cst.Element(new, comma=comma)
+        return (Edit(use.node, lambda u: cst.FlattenSentinel([element, u]), use.statement),)
+    if use.kind == "add":
+        statement = use.statement
+        if not _single_statement(statement) or not use.node.args or use.node.args[0].value is not layer.call:
+            return None
+        added = _fresh(statement.deep_replace(layer.call, new))
+        return (Edit(statement, lambda u: cst.FlattenSentinel([
+            added.with_changes(leading_lines=u.leading_lines), u.with_changes(leading_lines=())]), statement),)
+    inputs = _input_argument(use.node)
+    if inputs is None:
+        return None
+    owner = _self_attribute(layer)
+    if owner is not None and use.node.func is not layer.call:
+        # A subclassed model: `self.fc = Dense(...)` in __init__, `self.fc(x)` in call().
+        created = layer.statement
+        attribute = cst.Attribute(cst.Name("self"), cst.Name(f"{owner}_{role}"))
+        declaration = _fresh(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(attribute)], new)]))
+        return (Edit(created, lambda u: cst.FlattenSentinel([
+                    declaration.with_changes(leading_lines=u.leading_lines), u.with_changes(leading_lines=())]),
+                     created),
+                Edit(use.node, lambda u: _wrap_input(u, attribute), use.statement))
+    return (Edit(use.node, lambda u: _wrap_input(u, new), use.statement),)
+
+
+def remove_layer(kfile: KerasFile, layer: LayerNode) -> Optional[tuple[Edit, ...]]:
+    """Take `layer` out of its chain, its input flowing straight to what it fed: its list element,
+    its `.add` statement, or its application (`y = act(x)` becomes `y = x`; `x = act(x)` goes)."""
+    use = single_use(layer)
+    if use is None or not _wired_alike(kfile, layer):
+        return None
+    if any(len(kfile.inputs_of(instance)) != 1 for instance in kfile.instances(layer)):
+        return None
+    if use.kind == "element":
+        return _remove_element(use)
+    if use.kind == "add":
+        if not _single_statement(use.statement) or not use.node.args or use.node.args[0].value is not layer.call:
+            return None
+        return _remove_statement(kfile, use.statement)
+    inputs = _input_argument(use.node)
+    if inputs is None or any(arg is not inputs and arg.keyword is None for arg in use.node.args):
+        return None
+    if _assigned_name(use) is not None and isinstance(inputs.value, cst.Name) \
+            and inputs.value.value == _assigned_name(use):
+        edits = _remove_statement(kfile, use.statement)  # x = ReLU()(x): the statement goes
+    else:
+        edits = (Edit(use.node, lambda u: _input_argument(u).value, use.statement),)
+    owner = _self_attribute(layer)
+    if edits and owner is not None and use.node.func is not layer.call and \
+            len(re.findall(rf"\bself\.{owner}\b", kfile.module.code)) == 2:
+        edits = (*edits, *(_remove_statement(kfile, layer.statement) or ()))  # its creation, unused now
+    return edits
+
+
+def _remove_element(use: Use) -> Optional[tuple[Edit, ...]]:
+    elements = use.container.elements
+    index = _element_index(use)
+    if index < len(elements) - 1 or index == 0:
+        return (Edit(use.node, lambda u: cst.RemoveFromParent(), use.statement),)
+    # The last element: the one before it now ends the list, and takes over the line break
+    # before the closing bracket (keeping the comment on its own line).
+    def rewrite(updated):
+        items = list(updated.elements)
+        previous, removed = items[-2], items[-1]
+        before = previous.comma.whitespace_after if isinstance(previous.comma, cst.Comma) else None
+        after = removed.comma.whitespace_after if isinstance(removed.comma, cst.Comma) else None
+        bracket = _closing(updated)
+        closing = after if isinstance(after, cst.ParenthesizedWhitespace) else bracket.whitespace_before
+        changes = {}
+        if not isinstance(before, cst.ParenthesizedWhitespace):  # all on one line
+            comma = removed.comma
+        elif before.first_line.comment is None and not isinstance(removed.comma, cst.Comma):
+            comma = cst.MaybeSentinel.DEFAULT  # no trailing comma before, none after
+        elif isinstance(closing, cst.ParenthesizedWhitespace):
+            comma = previous.comma.with_changes(whitespace_after=before.with_changes(
+                empty_lines=(), indent=closing.indent, last_line=closing.last_line))
+            if closing is bracket.whitespace_before:
+                bracket = bracket.with_changes(whitespace_before=cst.SimpleWhitespace(""))
+                changes = {"rbracket": bracket} if isinstance(updated, cst.List) else \
+                    {"rpar": [*updated.rpar[:-1], bracket]}
+        else:
+            comma = cst.MaybeSentinel.DEFAULT if before.first_line.comment is None else previous.comma
+        items[-2:] = [previous.with_changes(comma=comma)]
+        return updated.with_changes(elements=items, **changes)
+    return (Edit(use.container, rewrite, use.statement),)
+
+
+def _closing(container):
+    if isinstance(container, cst.List):
+        return container.rbracket
+    return container.rpar[-1] if container.rpar else cst.RightParen(whitespace_before=cst.SimpleWhitespace(""))
+
+
+def _remove_statement(kfile: KerasFile, statement) -> Optional[tuple[Edit, ...]]:
+    """Remove a statement; comments above it stay, on the statement that follows."""
+    if not _single_statement(statement):
+        return None
+    place = kfile.siblings.get(id(statement))
+    if place is None:
+        return None
+    block, index = place
+    edits = [Edit(statement, lambda u: cst.RemoveFromParent(), statement)]
+    kept = [line for line in statement.leading_lines if line.comment is not None]
+    if kept:
+        if index + 1 >= len(block):
+            return None
+        following = block[index + 1]
+        edits.append(Edit(following, lambda u: u.with_changes(leading_lines=[*statement.leading_lines,
+                                                                            *u.leading_lines]), following))
+    elif index + 1 >= len(block) and index == 0:
+        return None  # the block would be empty
+    return tuple(edits)
+
+
+def _single_statement(statement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+
+
+def _input_argument(application: cst.Call) -> Optional[cst.Arg]:
+    """The argument carrying the input tensor of `layer(x)` / `tf.nn.relu(x)` (`inputs=`/`x=`)."""
+    for arg in application.args:
+        if arg.star:
+            return None
+        if arg.keyword is None or arg.keyword.value in ("inputs", "x", "features"):
+            return arg
+    return None
+
+
+def _wrap_input(application: cst.Call, layer: cst.BaseExpression) -> cst.Call:
+    """`f(x, ...)` -> `f(layer(x), ...)`."""
+    inputs = _input_argument(application)
+    return application.with_changes(args=[
+        arg.with_changes(value=cst.Call(layer, [cst.Arg(arg.value)])) if arg is inputs else arg
+        for arg in application.args
+    ])
