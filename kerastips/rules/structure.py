@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+import ast
+import weakref
+from typing import Iterable, Iterator
 
 import libcst as cst
 
 from kerastips.edits import Applicability, Edit, Fix, replace_keyword, with_argument, without_argument
-from kerastips.ir.model import UNKNOWN, Const, KerasFile, LayerNode, is_layer_kind
+from kerastips.ir.extract import contains
+from kerastips.ir.model import (
+    UNKNOWN,
+    Const,
+    KerasFile,
+    LayerNode,
+    Ref,
+    Seq,
+    Tensor,
+    activation_name,
+    is_layer_kind,
+)
 from kerastips.ir.names import (
     ACTIVATION_LAYERS,
     BATCHNORM_LAYERS,
     DROPOUT_LAYERS,
     LINEAR_WITH_ACTIVATION,
     NOISE_LAYERS,
+    canonical,
 )
 from kerastips.rules.base import Finding, Invalid, Rule
-from kerastips.rules.chain_edits import append_after, direct_pair, layer_call, move_after, swap
+from kerastips.rules.chain_edits import (
+    append_after,
+    direct_pair,
+    insert_before,
+    layer_call,
+    move_after,
+    remove_layer,
+    swap,
+)
 
 
 def feeding_activations(kfile: KerasFile, node: LayerNode) -> list[tuple[LayerNode, str]] | None:
@@ -976,3 +998,1975 @@ def _normalizes_away_bias(node: LayerNode) -> bool:
     if center is not None and not (isinstance(center, Const) and center.value is True):
         return False
     return axis is None or (isinstance(axis, Const) and axis.value in (-1, [-1]))
+
+
+# ---- shared by KT104-KT108 -------------------------------------------------------------------
+
+# Older spellings Keras still accepts (`keras.layers.Convolution2D` is Conv2D).
+CONV_ALIASES = {
+    "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
+    "Convolution2DTranspose": "Conv2DTranspose", "Convolution3DTranspose": "Conv3DTranspose",
+    "Deconvolution2D": "Conv2DTranspose", "Deconvolution3D": "Conv3DTranspose",
+    "SeparableConvolution1D": "SeparableConv1D", "SeparableConvolution2D": "SeparableConv2D",
+}
+
+
+def _with_aliases(group: frozenset) -> frozenset:
+    return group | {alias for alias, name in CONV_ALIASES.items() if name in group}
+
+
+# Layers that compute an affine map of their input (a kernel, and usually a bias).
+AFFINE_LAYERS = _with_aliases(LINEAR_WITH_ACTIVATION - {"EinsumDense"})
+# Affine layers whose composition without an activation is one affine map of the same kind. A
+# depthwise convolution followed by a pointwise one is a separable convolution on purpose.
+COLLAPSIBLE_LAYERS = AFFINE_LAYERS - {"DepthwiseConv1D", "DepthwiseConv2D"}
+# Layers that add no non-linearity and keep each position's features apart (at inference).
+PASS_THROUGH_LAYERS = BATCHNORM_LAYERS | NOISE_LAYERS | frozenset(
+    {"ActivityRegularization", "Identity", "Rescaling", "Normalization",
+     "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D",
+     "UpSampling1D", "UpSampling2D", "UpSampling3D"}
+)
+RESHAPING_LAYERS = frozenset({"Flatten", "Reshape", "Permute", "RepeatVector"})
+POOLING_LAYERS = frozenset(
+    {"MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+     "AveragePooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
+     "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+     "GlobalMaxPool3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D"}
+)
+
+_TESTS: "weakref.WeakKeyDictionary[KerasFile, frozenset]" = weakref.WeakKeyDictionary()
+_OUTPUTS: "weakref.WeakKeyDictionary[KerasFile, frozenset]" = weakref.WeakKeyDictionary()
+
+
+def in_unit_test(kfile: KerasFile, node: LayerNode) -> bool:
+    """Whether the layer is made inside a unit test (a `test*` function, a `Test*`/TestCase class):
+    such code exercises the API, it does not train a model."""
+    if kfile not in _TESTS:
+        found: set = set()
+        if any(dotted.split(".")[0] in _TEST_PACKAGES or ".testing" in dotted for dotted in kfile.imports.values()):
+            found.add("module")  # a test module: its helper functions build fixtures
+        else:
+            _collect_tests(kfile.module.body, False, found)
+        _TESTS[kfile] = frozenset(found)
+    tests = _TESTS[kfile]
+    return "module" in tests or id(node.statement) in tests
+
+
+_TEST_PACKAGES = frozenset({"pytest", "unittest", "absl"})
+
+
+def _collect_tests(body: Iterable, inside: bool, found: set) -> None:
+    for statement in body:
+        here = inside
+        if isinstance(statement, cst.FunctionDef):
+            here = inside or statement.name.value.startswith("test")
+        elif isinstance(statement, cst.ClassDef):
+            here = inside or statement.name.value.startswith("Test") or any(
+                dotted_name(base.value).endswith("TestCase") for base in statement.bases)
+        if here:
+            found.add(id(statement))
+        for block in _blocks(statement):
+            _collect_tests(block, here, found)
+
+
+def _blocks(statement: cst.CSTNode) -> Iterator[Iterable]:
+    """The statement lists nested in a compound statement (bodies, else/elif/except/finally/case)."""
+    parts = [getattr(statement, name, None) for name in ("body", "orelse", "finalbody")]
+    parts += list(getattr(statement, "handlers", ()) or ()) + list(getattr(statement, "cases", ()) or ())
+    for part in parts:
+        if part is None or isinstance(part, (cst.SimpleStatementLine, cst.BaseSmallStatement)):
+            continue
+        if isinstance(part, cst.If):  # elif
+            yield [part]
+        elif isinstance(part, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            yield part.body
+        elif hasattr(part, "body"):
+            body = part.body
+            yield body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else body
+
+
+def dotted_name(expression: cst.CSTNode) -> str:
+    if isinstance(expression, cst.Name):
+        return expression.value
+    if isinstance(expression, cst.Attribute):
+        return f"{dotted_name(expression.value)}.{expression.attr.value}"
+    return ""
+
+
+_MERGE_FUNCTIONS = frozenset({"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"})
+_MERGES: "weakref.WeakKeyDictionary[KerasFile, dict]" = weakref.WeakKeyDictionary()
+
+
+def consumers(kfile: KerasFile, node: LayerNode) -> set:
+    """What reads a layer's output: the layer graph's successors, plus the functional merge
+    helpers (`keras.layers.concatenate([a, b])`, `layers.add([x, y])`), which the graph does not
+    connect to their inputs."""
+    if kfile not in _MERGES:
+        merges: dict = {}
+        for each in kfile.nodes:
+            if each.is_keras_layer and each.short in _MERGE_FUNCTIONS:
+                for value, _ in each.args.positional + list(each.args.keywords.values()):
+                    for tensor in contains(value, Tensor):
+                        for producer in tensor.producers:
+                            merges.setdefault(id(producer), set()).add(each)
+        _MERGES[kfile] = merges
+    return kfile.outputs_of(node) | _MERGES[kfile].get(id(node), set())
+
+
+def model_outputs(kfile: KerasFile) -> frozenset:
+    """ids of the nodes whose output leaves the layer graph: models' outputs, and the tensors
+    a loss is computed on (TF1 graphs have no model object)."""
+    if kfile not in _OUTPUTS:
+        found = {id(node) for model in kfile.models for node in model.tail}
+        for loss in kfile.losses:
+            for value, _ in loss.args.positional + list(loss.args.keywords.values()):
+                found |= {id(p) for tensor in contains(value, Tensor) for p in tensor.producers}
+        _OUTPUTS[kfile] = frozenset(found)
+    return _OUTPUTS[kfile]
+
+
+def is_affine(node: LayerNode, group: frozenset = AFFINE_LAYERS) -> bool:
+    return is_layer_kind(node, group)
+
+
+def layer_activation(node: LayerNode):
+    """`node.activation()`, also for the old convolution spellings (`Convolution2D`), whose
+    activation is read from the keyword only (Keras 1 took it as the fifth positional argument)."""
+    if node.is_keras_layer and node.short in CONV_ALIASES:
+        given = node.args.value("activation")
+        if given is not None:
+            return activation_name(given)
+        return UNKNOWN if node.args.star or len(node.args.positional) > 3 else None
+    return node.activation()
+
+
+def is_linear(node: LayerNode) -> bool:
+    """An affine layer that provably applies no activation (none given, None or "linear")."""
+    if not is_affine(node) or node.args.star or layer_activation(node) is not None:
+        return False
+    # Convolutions take activation= positionally only after six other arguments.
+    return node.short == "Dense" or "activation" in node.args.keywords or len(node.args.positional) <= 6
+
+
+def width(node: LayerNode) -> int | None:
+    """A literal `units`/`filters`."""
+    value = node.args.value("filters" if node.short != "Dense" else "units", 0)
+    if isinstance(value, Const) and isinstance(value.value, int) and not isinstance(value.value, bool):
+        return value.value
+    return None
+
+
+def _last_dimension(shape) -> int | None:
+    if isinstance(shape, Seq) and not shape.repeated and shape.items:
+        last = shape.items[-1]
+        if isinstance(last, Const) and isinstance(last.value, int) and not isinstance(last.value, bool):
+            return last.value
+    return None
+
+
+def incoming_width(kfile: KerasFile, node: LayerNode) -> int | None:
+    """The literal size of the last axis of what a layer reads, when the code shows it."""
+    given = node.args.value("input_dim")
+    if isinstance(given, Const) and isinstance(given.value, int):
+        return given.value
+    if node.args.value("input_shape") is not None:
+        return _last_dimension(node.args.value("input_shape"))
+    source, seen = node, set()
+    while True:
+        inputs = kfile.inputs_of(source)
+        if len(inputs) != 1:
+            return None
+        source = next(iter(inputs))
+        if id(source) in seen:
+            return None
+        seen.add(id(source))
+        if source.kind == "input":
+            return _last_dimension(source.args.value("shape", 0))
+        if is_affine(source):
+            return width(source)
+        if not (is_layer_kind(source, PASS_THROUGH_LAYERS | ACTIVATION_LAYERS) or source.kind.startswith("op:")):
+            return None
+
+
+def reaches_only_outputs(kfile: KerasFile, node: LayerNode, through) -> bool:
+    """Whether every path from `node` leads, through layers `through(layer)` accepts, to a
+    model output (the node itself may be one)."""
+    outputs = model_outputs(kfile)
+    stack, seen = [node], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current is not node and not through(current):
+            return False
+        following = consumers(kfile, current)
+        if not following and id(current) not in outputs:
+            return False
+        stack.extend(following)
+    return True
+
+
+def describe(node: LayerNode) -> str:
+    """How a message names a layer or op: `Activation('relu')`, `ReLU`, `tf.nn.relu`."""
+    if node.kind.startswith("op:") and isinstance(node.call, cst.Call):
+        return dotted_name(node.call.func) or node.short
+    if node.short == "Activation":
+        name = node.activation()
+        return f"Activation('{name}')" if isinstance(name, str) else "Activation"
+    return node.short
+
+
+def shape_activation(node: LayerNode) -> bool:
+    """A layer or op that applies an element-wise function (or none) and keeps the shape."""
+    return node.kind.startswith("op:") or is_layer_kind(node, ACTIVATION_LAYERS)
+
+
+def linear_path_end(node: LayerNode) -> bool:
+    """A layer a linear output may pass through and stay linear (KT104)."""
+    if is_layer_kind(node, PASS_THROUGH_LAYERS | RESHAPING_LAYERS):
+        return True
+    return is_layer_kind(node, frozenset({"Activation"})) and not node.args.star and node.activation() is None
+
+
+def collapsing_successors(kfile: KerasFile, node: LayerNode) -> list[tuple[LayerNode, tuple]] | None:
+    """The affine layers a linear layer's output reaches with nothing non-linear on the way, each
+    with the layers between; None unless that is all its output reaches (no model output, no
+    merge, pooling, attention, activation or unknown code on any path)."""
+    outputs = model_outputs(kfile)
+    found: list[tuple[LayerNode, tuple]] = []
+    stack, seen = [(n, ()) for n in consumers(kfile, node)], {id(node)}
+    if not stack:
+        return None
+    while stack:
+        current, path = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if is_affine(current, COLLAPSIBLE_LAYERS):
+            found.append((current, path))
+            continue
+        if id(current) in outputs:
+            return None  # the linear output is itself a result (an encoder's code, a second output)
+        following = consumers(kfile, current)
+        if not linear_path_end(current) or not following:
+            return None
+        stack.extend((n, path + (current,)) for n in following)
+    return found
+
+
+class MissingNonlinearity(Rule):
+    """## What it does
+    Checks for a Dense or convolution layer with no activation (none given, `None` or
+    `"linear"`) whose output reaches another Dense/convolution layer with nothing non-linear in
+    between: directly, or only through BatchNormalization, Dropout/noise layers, Flatten/Reshape,
+    padding, cropping or upsampling. Reported at the first (the linear) layer.
+
+    Not flagged:
+    - an activation layer or function right after the layer (`Activation("relu")`, `ReLU()`,
+      `tf.nn.relu(x)`, `keras.ops.gelu(x)`);
+    - a pooling, attention, merge (`Add`, `Concatenate`...), normalization other than
+      BatchNormalization, `Lambda` or unknown code on the way, e.g. a residual projection
+      (`Conv2D(f, 1)` then BN then `Add`) or a ResNet branch;
+    - a linear layer whose output is also a model output (an encoder's linear code);
+    - a linear bottleneck: the layer is narrower than both what it reads and the layer it feeds
+      (`Dense(128, "relu")`, `Dense(16)`, `Dense(128, "relu")`; MobileNetV2's projections), a
+      low-rank factorization on purpose. When the widths are not literal, only a linear layer
+      feeding the model's output layer is flagged;
+    - a depthwise convolution followed by a pointwise one (a separable convolution);
+    - an activation the linter cannot resolve (a variable, `**kwargs`), and unit tests.
+
+    ## Why is this bad?
+    The composition of two affine maps is one affine map: `W2 (W1 x + b1) + b2 = W x + b`. A
+    hidden layer without a non-linearity adds parameters and compute but no capacity, so the
+    model underfits like the shallower model it really is (model bias). The output layer itself
+    may be linear (regression, logits), but the layer feeding it must not be.
+
+    ## Example
+    ```python
+    model = keras.Sequential([
+        layers.Dense(64, input_shape=(20,)),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([
+        layers.Dense(64, activation="relu", input_shape=(20,)),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+    ```
+
+    ## References
+    - Goodfellow, Bengio & Courville, "Deep Learning" (2016), section 6.3
+    - Sandler et al., "MobileNetV2: Inverted Residuals and Linear Bottlenecks" (2018): linear
+      bottlenecks on purpose
+    """
+
+    code = "KT104"
+    name = "missing-nonlinearity"
+    summary = "Two Dense/Conv layers with no non-linear activation between them"
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        outputs = model_outputs(kfile)
+        for node in kfile.nodes:
+            if not is_linear(node) or not is_affine(node, COLLAPSIBLE_LAYERS) or id(node) in outputs:
+                continue
+            successors = collapsing_successors(kfile, node)
+            if not successors or in_unit_test(kfile, node):
+                continue
+            for successor, path in successors:
+                if self.collapses(kfile, node, successor, path):
+                    through = f" through {', '.join(p.short for p in path)}" if path else ""
+                    yield Finding(
+                        node.call,
+                        f"{node.short} has no activation and feeds {successor.short}{through}: the two "
+                        f"compute one linear map; give {node.short} an activation (e.g. activation=\"relu\")",
+                        node.statement,
+                    )
+                    break
+
+    @staticmethod
+    def collapses(kfile: KerasFile, node: LayerNode, successor: LayerNode, path: tuple) -> bool:
+        if any(is_layer_kind(p, RESHAPING_LAYERS) for p in path):
+            return True  # Dense -> Reshape -> Conv2DTranspose: widths do not compare
+        if input_linearity(kfile, node) == "linear":
+            return True  # a stack of linear layers: no bottleneck makes sense of it
+        first, second = width(node), width(successor)
+        if first is None or second is None:
+            # A bottleneck cannot be told apart: only a layer feeding the output layer.
+            return reaches_only_outputs(kfile, successor, lambda n: shape_activation(n) or linear_path_end(n))
+        if first < second:
+            given = incoming_width(kfile, node)
+            return given is not None and given <= first  # narrower than its input too: a bottleneck
+        return True
+
+    VALID = (
+        # Hidden layers with activations; the output layer itself may be linear
+        """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Dense(64, activation="relu", input_shape=(20,)),
+    layers.Dense(32, activation="relu"),
+    layers.Dense(1),
+])
+""",
+        # The activation comes right after, as a layer, an op or a parametrised activation
+        """
+import tensorflow as tf
+import keras
+from keras import layers, ops
+
+inputs = keras.Input((16,))
+x = layers.Dense(64)(inputs)
+x = layers.BatchNormalization()(x)
+x = layers.Activation("relu")(x)
+x = layers.Dense(64)(x)
+x = tf.nn.relu(x)
+x = layers.Dense(32, activation="linear")(x)
+x = layers.LeakyReLU(0.1)(x)
+x = layers.Dense(32)(x)
+x = ops.gelu(x)
+outputs = layers.Dense(1)(x)
+model = keras.Model(inputs, outputs)
+""",
+        # Pooling between two convolutions
+        """
+from tensorflow.keras import Sequential, layers
+model = Sequential([
+    layers.Conv2D(32, 3, input_shape=(28, 28, 1)),
+    layers.MaxPooling2D(),
+    layers.Conv2D(64, 3, activation="relu"),
+])
+""",
+        # Attention between a linear projection and the next layer
+        """
+import keras
+from keras import layers
+tokens = keras.Input((16, 8))
+x = layers.Dense(64)(tokens)
+x = layers.MultiHeadAttention(num_heads=4, key_dim=16)(x, x)
+x = layers.Dense(64, activation="gelu")(x)
+""",
+        # A residual projection: linear 1x1 conv, BN, then Add
+        """
+import keras
+from keras import layers
+
+def residual_block(x, filters):
+    shortcut = layers.Conv2D(filters, 1)(x)
+    shortcut = layers.BatchNormalization()(shortcut)
+    y = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    y = layers.Conv2D(filters, 3, padding="same")(y)
+    y = layers.Add()([shortcut, y])
+    return layers.ReLU()(y)
+
+inputs = keras.Input((32, 32, 3))
+model = keras.Model(inputs, layers.Dense(10)(layers.GlobalAveragePooling2D()(residual_block(inputs, 16))))
+""",
+        # A linear bottleneck between non-linear layers (narrower than its input and its output)
+        """
+from keras import Sequential, layers
+autoencoder = Sequential([
+    layers.Dense(128, activation="relu", input_shape=(784,)),
+    layers.Dense(16),
+    layers.Dense(128, activation="relu"),
+    layers.Dense(784, activation="sigmoid"),
+])
+""",
+        # A linear code that is also a model output (the encoder)
+        """
+import keras
+from keras import layers
+inputs = keras.Input((784,))
+h = layers.Dense(128, activation="relu")(inputs)
+code = layers.Dense(32)(h)
+decoded = layers.Dense(784, activation="sigmoid")(layers.Dense(128, activation="relu")(code))
+autoencoder = keras.Model(inputs, decoded)
+encoder = keras.Model(inputs, code)
+""",
+        # Depthwise then pointwise: a separable convolution, on purpose
+        """
+from tensorflow.keras import layers
+def separable(x, filters):
+    x = layers.DepthwiseConv2D(3, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Conv2D(filters, 1, activation="relu")(x)
+    return x
+""",
+        # The activation is a parameter the linter cannot resolve; **kwargs may carry it
+        """
+from tensorflow.keras import Sequential, layers
+def build(act, **kwargs):
+    return Sequential([layers.Dense(64, activation=act), layers.Dense(32, **kwargs), layers.Dense(1)])
+""",
+        # Embedding then Dense; LayerNormalization between two Dense layers; a Lambda between
+        """
+import tensorflow as tf
+from tensorflow.keras import Sequential, layers
+model = Sequential([
+    layers.Embedding(1000, 64),
+    layers.Dense(64),
+    layers.LayerNormalization(),
+    layers.Dense(64),
+    layers.Lambda(lambda t: tf.math.maximum(t, 0.0)),
+    layers.Dense(1),
+])
+""",
+        # Widths that are not literal, and the next layer is not the output: could be a bottleneck
+        """
+from tensorflow.keras import layers
+def block(x, expanded, projected):
+    x = layers.Conv2D(expanded, 1, activation="relu")(x)
+    x = layers.Conv2D(projected, 1)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Conv2D(expanded, 1, activation="relu")(x)
+    return x
+""",
+        # A unit test exercises the API, it does not train a model
+        """
+import keras
+def test_stack():
+    model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(2)])
+    assert len(model.layers) == 2
+""",
+    )
+    INVALID = (
+        Invalid(  # Sequential list: the hidden layer feeding the output has no activation
+            """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Dense(64, input_shape=(20,)),
+    layers.Dense(1, activation="sigmoid"),
+])
+""",
+            (6,),
+        ),
+        Invalid(  # .add in a loop (the loop's layer feeds itself), aliases
+            """
+from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import Dense as D, Dropout
+
+model = Sequential()
+for units in [128, 64]:
+    model.add(D(units))
+    model.add(Dropout(0.2))
+model.add(D(10, activation="softmax"))
+""",
+            (7,),
+        ),
+        Invalid(  # .add in a helper function; the old module path
+            """
+from keras.models import Sequential
+from keras.layers.core import Dense
+from keras.layers.normalization import BatchNormalization
+
+def add_block(model, units):
+    model.add(Dense(units, activation="relu"))
+    model.add(Dense(units // 2))
+    model.add(BatchNormalization())
+
+model = Sequential()
+add_block(model, 256)
+add_block(model, 64)
+model.add(Dense(1))
+""",
+            (8,),
+        ),
+        Invalid(  # a stack of linear layers (every one of them collapses)
+            """
+from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import Dense
+
+model = Sequential()
+model.add(Dense(5, input_dim=1))
+model.add(Dense(10))
+model.add(Dense(3))
+model.add(Dense(1))
+""",
+            (6, 7, 8),
+        ),
+        Invalid(  # functional chain through BatchNormalization, Dropout and a linear Activation
+            """
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(784,))
+x = layers.Dense(256)(inputs)
+x = layers.BatchNormalization()(x)
+x = layers.Dropout(0.5)(x)
+x = layers.Activation("linear")(x)
+outputs = layers.Dense(10, activation="softmax")(x)
+model = keras.Model(inputs, outputs)
+""",
+            (6,),
+        ),
+        Invalid(  # nested calls, tf.compat.v1.keras
+            """
+import tensorflow as tf
+L = tf.compat.v1.keras.layers
+inputs = L.Input(shape=(28, 28, 1))
+x = L.Conv2D(64, 3, activation="relu")(L.Conv2D(32, 3)(inputs))
+""",
+            (5,),
+        ),
+        Invalid(  # a decoder: a linear Dense, reshaped, into a transposed convolution
+            """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+latent = keras.Input(shape=(2,))
+x = layers.Dense(7 * 7 * 64)(latent)
+x = layers.Reshape((7, 7, 64))(x)
+x = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(x)
+decoder = keras.Model(latent, layers.Conv2DTranspose(1, 3, padding="same", activation="sigmoid")(x))
+""",
+            (6,),
+        ),
+        Invalid(  # subclassed model: reported where the layer is created
+            """
+import tensorflow as tf
+
+class Regressor(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = tf.keras.layers.Dense(64)
+        self.out = tf.keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+model = Regressor()
+""",
+            (7,),
+        ),
+        Invalid(  # TF1 functional layers
+            """
+import tensorflow as tf
+x = tf.placeholder(tf.float32, [None, 784])
+y = tf.placeholder(tf.int64, [None])
+hidden = tf.layers.dense(x, 256)
+logits = tf.layers.dense(hidden, 10)
+loss = tf.losses.sparse_softmax_cross_entropy(labels=y, logits=logits)
+""",
+            (5,),
+        ),
+        Invalid(  # import-less snippet
+            """
+model = Sequential()
+model.add(Conv2D(32, (3, 3), input_shape=(28, 28, 1)))
+model.add(Conv2D(64, (3, 3), activation='relu'))
+model.add(MaxPooling2D())
+""",
+            (3,),
+        ),
+    )
+
+def input_linearity(kfile: KerasFile, node: LayerNode) -> str:
+    """What a layer reads: "linear" (the model's raw input, or a linear layer's output),
+    "nonlinear" (an activation's output) or "unknown"."""
+    source, seen = node, set()
+    while True:
+        inputs = kfile.inputs_of(source)
+        if not inputs:
+            if source is node and (node.args.get("input_dim") or node.args.get("input_shape")):
+                return "linear"
+            return "linear" if source.kind == "input" else "unknown"
+        if len(inputs) != 1:
+            return "unknown"
+        source = next(iter(inputs))
+        if id(source) in seen:
+            return "unknown"
+        seen.add(id(source))
+        if source.kind == "input":
+            return "linear"
+        if is_layer_kind(source, PASS_THROUGH_LAYERS | RESHAPING_LAYERS):
+            continue
+        activation = layer_activation(source) if (is_affine(source) and not source.args.star) or \
+            shape_activation(source) or source.short == "Activation" else UNKNOWN
+        if activation is UNKNOWN:
+            return "unknown"
+        if activation is not None:
+            return "nonlinear"
+        if is_affine(source):
+            return "linear" if is_linear(source) else "unknown"
+        if source.short != "Activation":
+            return "unknown"
+
+
+_IDEMPOTENT = frozenset({"relu", "relu6"})  # f(f(x)) == f(x)
+_IDENTITY_ON_POSITIVES = frozenset({"LeakyReLU", "ELU", "PReLU"})  # f(x) == x for x >= 0
+
+
+def plain_activation(value) -> str | None:
+    """The activation an `activation=` value or an activation layer/op applies, when it has no
+    parameter that changes it (`"relu"`, `tf.nn.relu`, `ReLU()`, `Activation("relu")`)."""
+    if isinstance(value, (Const, Ref)):
+        name = activation_name(value)
+        return name if isinstance(name, str) else None
+    if not isinstance(value, LayerNode) or value.args.star:
+        return None
+    keywords = set(value.args.keywords) - {"name"}
+    if value.kind.startswith("op:"):
+        plain = len(value.args.positional) == 1 and not keywords
+    elif value.short == "Activation" and value.is_keras_layer:
+        plain = len(value.args.positional) + len(keywords & {"activation"}) == 1 and keywords <= {"activation"}
+    elif value.short == "ReLU" and value.is_keras_layer:
+        plain = not value.args.positional and not keywords
+    else:
+        return None
+    name = value.activation()
+    return name if plain and isinstance(name, str) else None
+
+
+def given_activation(layer: LayerNode):
+    return layer.args.value("activation", 1 if layer.short == "Dense" else None)
+
+
+class DoubleActivation(Rule):
+    """## What it does
+    Checks for a Dense/convolution layer with a non-linear `activation=` whose output goes
+    straight into an activation layer or function (`Activation`, `ReLU`, `LeakyReLU`, `Softmax`...,
+    `tf.nn.relu(x)`, `keras.activations.*`, `keras.ops.*`). Reported at the activation layer (the
+    second activation, the one the fix removes); for a subclassed model, where it is created.
+
+    Not flagged: a layer with no activation or `"linear"` followed by an activation layer (the
+    usual way to put BatchNormalization or a parametrised activation after a layer), an activation
+    the linter cannot resolve, a Dropout or BatchNormalization between the two, and unit tests.
+
+    ## Why is this bad?
+    Two non-linearities in a row are almost always a mistake: the activation was added as a layer
+    and the `activation=` argument was left in place (or the other way round). Some pairs change
+    nothing but cost time (`relu` then `ReLU()`; `relu` then `LeakyReLU`/`ELU`/`PReLU`, which never
+    see a negative input), others distort the output (`softmax` twice flattens the probabilities;
+    `relu` then `softmax` computes a softmax of non-negative logits).
+
+    ## Example
+    ```python
+    model = keras.Sequential([
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.Activation("relu"),
+    ])
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([
+        layers.Conv2D(32, 3, activation="relu"),
+    ])
+    ```
+
+    ## Fix safety
+    The fix is offered only when the two activations are the same idempotent function with no
+    parameters (`relu` or `relu6`, applied twice): it removes the activation layer or call, which
+    computed nothing new, so it is safe. (Code that indexes `model.layers` by position sees one
+    layer less.) For other pairs the linter cannot tell which of the two was meant: no fix.
+
+    ## References
+    - [Keras: Layer activation functions](https://keras.io/api/layers/activations/)
+    """
+
+    code = "KT105"
+    name = "double-activation"
+    summary = "A layer's non-linear activation followed directly by an activation layer"
+    fix_applicability = Applicability.SAFE
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for node in kfile.nodes:
+            pair = self.doubled(kfile, node)
+            if pair is None or in_unit_test(kfile, node):
+                continue
+            layer, first, second = pair
+            fix = None
+            if first in _IDEMPOTENT and first == plain_activation(given_activation(layer)) == plain_activation(node):
+                message = (f"{describe(node)} repeats the '{first}' activation {layer.short} already applies "
+                           f"('{first}' twice is '{first}'); remove it")
+                if all(self.redundant(kfile, instance) for instance in kfile.instances(node)):
+                    edits = remove_layer(kfile, node)
+                    fix = Fix(Applicability.SAFE, edits) if edits else None
+            elif first == "relu" and node.short in _IDENTITY_ON_POSITIVES and node.is_keras_layer:
+                message = (f"{node.short} after the 'relu' of {layer.short} does nothing: its input is never "
+                           f"negative; drop activation='relu' from {layer.short} if {node.short} was meant")
+            else:
+                message = (f"{describe(node)} applied on top of the '{first}' activation of {layer.short}: "
+                           f"two activations in a row; keep one (e.g. {layer.short}(..., activation=None) "
+                           f"followed by {describe(node)})")
+            yield Finding(node.call, message, node.statement, fix)
+
+    @staticmethod
+    def doubled(kfile: KerasFile, node: LayerNode) -> tuple[LayerNode, str, str] | None:
+        """(the layer, its activation, the activation layer's) when `node` is an activation
+        layer applied directly to a layer with a non-linear `activation=`."""
+        if not is_activation_layer(node):
+            return None
+        inputs = kfile.inputs_of(node)
+        if len(inputs) != 1:
+            return None
+        layer = next(iter(inputs))
+        if not is_affine(layer) or layer.args.star:
+            return None
+        first = layer_activation(layer)
+        if first is None or first is UNKNOWN:
+            return None
+        return layer, first, node.activation()
+
+    @staticmethod
+    def redundant(kfile: KerasFile, node: LayerNode) -> bool:
+        """Whether this run of the activation layer repeats an identical idempotent activation."""
+        pair = DoubleActivation.doubled(kfile, node)
+        if pair is None:
+            return False
+        name = plain_activation(node)
+        return name in _IDEMPOTENT and plain_activation(given_activation(pair[0])) == name
+
+    VALID = (
+        # A linear layer followed by its activation layer: the usual way to write it
+        """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Conv2D(32, 3, input_shape=(28, 28, 1)),
+    layers.BatchNormalization(),
+    layers.Activation("relu"),
+    layers.Dense(64, activation="linear"),
+    layers.LeakyReLU(0.1),
+    layers.Dense(10, activation=None),
+    layers.Softmax(),
+])
+""",
+        # Something between the two activations
+        """
+import keras
+from keras import layers
+inputs = keras.Input((8,))
+x = layers.Dense(16, activation="relu")(inputs)
+x = layers.Dropout(0.5)(x)
+x = layers.ReLU()(x)
+""",
+        # An activation the linter cannot resolve
+        """
+from tensorflow.keras import layers
+def block(x, act):
+    return layers.ReLU()(layers.Dense(16, activation=act)(x))
+""",
+        # A recurrent layer's internal activation is not an `activation=` given to it
+        """
+from keras import Sequential, layers
+model = Sequential([layers.LSTM(32), layers.Activation("relu")])
+""",
+        # A unit test
+        """
+import keras
+class ActivationTest:
+    def test_double(self):
+        keras.Sequential([keras.layers.Dense(2, activation="relu"), keras.layers.ReLU()])
+""",
+    )
+    INVALID = (
+        Invalid(  # Sequential list: the relu layer repeats the convolution's relu
+            """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+    layers.Activation("relu"),  # redundant
+    layers.MaxPooling2D(),
+    layers.Flatten(),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+            (7,),
+            fixed="""
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+    layers.MaxPooling2D(),
+    layers.Flatten(),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+        ),
+        Invalid(  # the last element of a list
+            """
+from keras import Sequential, layers
+model = Sequential([
+    layers.Dense(64, activation="relu6"),  # hidden
+    layers.Activation("relu6"),
+])
+""",
+            (5,),
+            fixed="""
+from keras import Sequential, layers
+model = Sequential([
+    layers.Dense(64, activation="relu6"),  # hidden
+])
+""",
+        ),
+        Invalid(  # .add sequence in a loop; the comment above the removed line stays
+            """
+from keras.models import Sequential
+from keras.layers import Dense, Activation, Dropout
+
+model = Sequential()
+for units in [128, 64]:
+    model.add(Dense(units, activation='relu'))
+    # non-linearity
+    model.add(Activation('relu'))
+    model.add(Dropout(0.3))
+""",
+            (9,),
+            fixed="""
+from keras.models import Sequential
+from keras.layers import Dense, Activation, Dropout
+
+model = Sequential()
+for units in [128, 64]:
+    model.add(Dense(units, activation='relu'))
+    # non-linearity
+    model.add(Dropout(0.3))
+""",
+        ),
+        Invalid(  # functional chain with tf.nn.relu, and a ReLU layer in nested calls
+            """
+import tensorflow as tf
+from tensorflow.keras import layers
+
+inputs = tf.keras.Input((4,))
+x = layers.Dense(8, activation=tf.nn.relu)(inputs)
+x = tf.nn.relu(x)
+y = layers.ReLU()(layers.Dense(8, activation="relu")(x))
+""",
+            (7, 8),
+            fixed="""
+import tensorflow as tf
+from tensorflow.keras import layers
+
+inputs = tf.keras.Input((4,))
+x = layers.Dense(8, activation=tf.nn.relu)(inputs)
+y = layers.Dense(8, activation="relu")(x)
+""",
+        ),
+        Invalid(  # subclassed model: reported where the activation layer is created
+            """
+import keras
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.fc = keras.layers.Dense(64, activation="relu")
+        self.act = keras.layers.ReLU()
+        self.out = keras.layers.Dense(10)
+
+    def call(self, x):
+        return self.out(self.act(self.fc(x)))
+""",
+            (8,),
+            fixed="""
+import keras
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.fc = keras.layers.Dense(64, activation="relu")
+        self.out = keras.layers.Dense(10)
+
+    def call(self, x):
+        return self.out(self.fc(x))
+""",
+        ),
+        Invalid(  # TF1 functional layers
+            """
+import tensorflow as tf
+x = tf.placeholder(tf.float32, [None, 784])
+h = tf.layers.dense(x, 256, activation=tf.nn.relu)
+h = tf.nn.relu(h)
+logits = tf.layers.dense(h, 10)
+""",
+            (5,),
+            fixed="""
+import tensorflow as tf
+x = tf.placeholder(tf.float32, [None, 784])
+h = tf.layers.dense(x, 256, activation=tf.nn.relu)
+logits = tf.layers.dense(h, 10)
+""",
+        ),
+        Invalid(  # two different activations: which one was meant cannot be told, no fix
+            """
+import tensorflow as tf
+from tensorflow.keras import Sequential, layers
+
+model = Sequential([
+    layers.Dense(64, activation="relu", input_shape=(20,)),
+    layers.LeakyReLU(0.2),
+    layers.Dense(10, activation="softmax"),
+])
+probabilities = tf.nn.softmax(model(tf.zeros((1, 20))))
+""",
+            (7, 10),
+        ),
+        Invalid(  # import-less snippet
+            """
+model = Sequential()
+model.add(Dense(128, activation='sigmoid', input_dim=20))
+model.add(Activation('softmax'))
+""",
+            (4,),
+        ),
+        Invalid(  # the old Convolution2D spelling (Keras 1 arguments)
+            """
+from keras.models import Sequential
+from keras.layers import Convolution2D, Activation
+
+model = Sequential()
+model.add(Convolution2D(64, 3, 3, border_mode='same', activation='relu', input_shape=(3, 32, 32)))
+model.add(Activation('relu'))
+""",
+            (7,),
+            fixed="""
+from keras.models import Sequential
+from keras.layers import Convolution2D, Activation
+
+model = Sequential()
+model.add(Convolution2D(64, 3, 3, border_mode='same', activation='relu', input_shape=(3, 32, 32)))
+""",
+        ),
+    )
+
+# Layers whose output keeps two or three spatial axes (rank 4 or 5).
+SPATIAL_LAYERS = _with_aliases(frozenset(
+    {"Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose", "SeparableConv2D", "DepthwiseConv2D",
+     "LocallyConnected2D", "MaxPooling2D", "MaxPooling3D", "AveragePooling2D", "AveragePooling3D",
+     "MaxPool2D", "MaxPool3D", "AvgPool2D", "AvgPool3D"}
+))
+UPSAMPLING_LAYERS = _with_aliases(frozenset({"Conv2DTranspose", "Conv3DTranspose", "UpSampling2D", "UpSampling3D"}))
+# Layers that keep the rank of a feature map.
+_RANK_KEEPING = BATCHNORM_LAYERS | NOISE_LAYERS | ACTIVATION_LAYERS | frozenset(
+    {"ZeroPadding2D", "ZeroPadding3D", "Cropping2D", "Cropping3D", "UpSampling2D", "UpSampling3D",
+     "LayerNormalization", "GroupNormalization", "Rescaling", "ActivityRegularization", "Identity"}
+)
+# Layers that work on each position of a feature map separately (a per-pixel head).
+_PER_POSITION = BATCHNORM_LAYERS | NOISE_LAYERS | ACTIVATION_LAYERS | frozenset(
+    {"Dense", "LayerNormalization", "ActivityRegularization", "Identity"}
+)
+
+
+def spatial_source(kfile: KerasFile, node: LayerNode) -> LayerNode | None:
+    """The 2D/3D convolution or pooling whose feature map reaches `node` unflattened."""
+    source, seen = node, set()
+    while True:
+        inputs = kfile.inputs_of(source)
+        if len(inputs) != 1:
+            return None
+        source = next(iter(inputs))
+        if id(source) in seen:
+            return None
+        seen.add(id(source))
+        if is_layer_kind(source, SPATIAL_LAYERS):
+            return source
+        if not (is_layer_kind(source, _RANK_KEEPING) or source.kind.startswith("op:")):
+            return None
+
+
+def upsampled(kfile: KerasFile, node: LayerNode) -> bool:
+    """Whether an upsampling layer feeds `node` (a decoder or a segmentation network)."""
+    stack, seen = list(kfile.inputs_of(node)), set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if is_layer_kind(current, UPSAMPLING_LAYERS):
+            return True
+        stack.extend(kfile.inputs_of(current))
+    return False
+
+
+def _per_position(node: LayerNode) -> bool:
+    return is_layer_kind(node, _PER_POSITION) or node.kind.startswith("op:")
+
+
+class MissingFlatten(Rule):
+    """## What it does
+    Checks for a Dense layer applied to the output of a 2D/3D convolution or pooling layer (a
+    feature map of rank 4 or 5) with no `Flatten`, `Reshape` or global pooling in between, when
+    the Dense's output reaches the model's output with its spatial axes still there (only
+    per-position layers — more Dense layers, activations, Dropout, normalization — on the way).
+    Reported at the Dense.
+
+    Not flagged: `Conv1D`/1D pooling and recurrent outputs (a Dense per time step is common and
+    intended), a Dense whose output is reshaped, pooled or fed to a convolution afterwards (a
+    per-pixel projection on purpose), networks that upsample before the Dense (decoders and
+    segmentation heads keep spatial outputs on purpose), and unit tests.
+
+    ## Why is this bad?
+    On a tensor of rank > 2, Dense only mixes the last axis (the channels): it is a 1x1
+    convolution applied at every pixel, not a classifier over the whole feature map. The model
+    then outputs one prediction per pixel, `(batch, height, width, units)`, which either fails
+    against the labels' shape or, worse, broadcasts against them and trains the wrong thing.
+
+    ## Example
+    ```python
+    model = keras.Sequential([
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Dense(10, activation="softmax"),
+    ])
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ])
+    ```
+
+    ## Fix safety
+    The fix inserts `Flatten()` right before the Dense: a new list element, a `model.add(...)`
+    statement, `Dense(...)(Flatten()(x))` in functional code, `tf.layers.dense(tf.layers.flatten(x),
+    ...)` in TF1 code, or a `self.<dense>_flatten` layer in a subclassed model. It changes the
+    model's output shape and the Dense's weights, so it is unsafe. A `GlobalAveragePooling2D()`
+    is the other common choice (fewer parameters).
+
+    ## References
+    - [Keras: Dense](https://keras.io/api/layers/core_layers/dense/) ("if the input to the layer
+      has a rank greater than 2, Dense computes the dot product along the last axis")
+    """
+
+    code = "KT106"
+    name = "missing-flatten"
+    summary = "Dense applied to a 2D/3D feature map without Flatten or global pooling"
+    fix_applicability = Applicability.UNSAFE
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for node in kfile.nodes:
+            source = self.unflattened(kfile, node)
+            if source is None or in_unit_test(kfile, node):
+                continue
+            fix = None
+            if all(self.unflattened(kfile, instance) is not None for instance in kfile.instances(node)):
+                fix = self.insert_flatten(kfile, node)
+            rank = 5 if "3D" in source.short else 4
+            yield Finding(
+                node.call,
+                f"{node.short} applied to the rank-{rank} output of {source.short} without Flatten or "
+                f"global pooling: it acts on the channels of each position and the model outputs a "
+                f"feature map; insert Flatten() before it",
+                node.statement,
+                fix,
+            )
+
+    @staticmethod
+    def unflattened(kfile: KerasFile, node: LayerNode) -> LayerNode | None:
+        if not is_layer_kind(node, frozenset({"Dense"})):
+            return None
+        source = spatial_source(kfile, node)
+        if source is None or upsampled(kfile, node):
+            return None
+        return source if reaches_only_outputs(kfile, node, _per_position) else None
+
+    @staticmethod
+    def insert_flatten(kfile: KerasFile, node: LayerNode) -> Fix | None:
+        func = node.call.func
+        if not node.uses:  # a TF1 layer function, made and applied in one call: tf.layers.dense(x, 10)
+            if not isinstance(func, cst.Attribute) or func.attr.value != "dense":
+                return None
+            flatten = func.with_changes(attr=cst.Name("flatten"))
+            return Fix(Applicability.UNSAFE, (Edit(node.call, lambda u: _wrap_first(u, flatten), node.statement),))
+        layer, imports = layer_call(kfile, node, "Flatten")
+        edits = insert_before(kfile, node, layer, "flatten")
+        return Fix(Applicability.UNSAFE, edits, imports) if edits else None
+
+    VALID = (
+        # Flatten, or global pooling, between the feature maps and the classifier
+        """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+    layers.MaxPooling2D(),
+    layers.Flatten(),
+    layers.Dense(64, activation="relu"),
+    layers.Dense(10, activation="softmax"),
+])
+inputs = keras.Input((32, 32, 3))
+x = layers.Conv2D(16, 3, activation="relu")(inputs)
+x = layers.GlobalAveragePooling2D()(x)
+head = keras.Model(inputs, layers.Dense(10)(x))
+""",
+        # Conv1D and recurrent outputs: one prediction per time step is common and intended
+        """
+from keras import Sequential, layers
+tagger = Sequential([
+    layers.Embedding(5000, 64),
+    layers.Conv1D(64, 5, padding="same", activation="relu"),
+    layers.MaxPooling1D(1),
+    layers.Dense(12, activation="softmax"),
+])
+""",
+        # A per-pixel Dense that is flattened or convolved afterwards: a 1x1 projection on purpose
+        """
+import keras
+from keras import layers
+inputs = keras.Input((28, 28, 1))
+x = layers.Conv2D(32, 5, activation="relu")(inputs)
+x = layers.MaxPooling2D()(x)
+x = layers.Dense(32, activation="relu")(x)
+x = layers.Dropout(0.2)(x)
+x = layers.Flatten()(x)
+y = layers.Conv2D(16, 3, activation="relu")(inputs)
+y = layers.Dense(16)(y)
+y = layers.Conv2D(8, 3, activation="relu")(y)
+y = layers.GlobalMaxPooling2D()(y)
+model = keras.Model(inputs, [layers.Dense(26, activation="softmax")(x), y])
+""",
+        # Patches reshaped into tokens (a vision transformer)
+        """
+import keras
+from keras import layers
+inputs = keras.Input((32, 32, 3))
+x = layers.Conv2D(64, 4, strides=4)(inputs)
+x = layers.Reshape((64, 64))(x)
+model = keras.Model(inputs, layers.Dense(64)(x))
+""",
+        # A decoder / segmentation head keeps its spatial output on purpose
+        """
+import keras
+from keras import layers
+inputs = keras.Input((64, 64, 3))
+x = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(inputs)
+x = layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu")(x)
+model = keras.Model(inputs, layers.Dense(4, activation="softmax")(x))
+""",
+        # Not the model's output as far as the linter can tell; a unit test
+        """
+import keras
+from keras import layers
+def features(x):
+    return layers.Dense(8)(layers.Conv2D(8, 3)(x))
+def test_per_pixel_dense():
+    model = keras.Sequential([layers.Input((8, 8, 3)), layers.Conv2D(4, 3), layers.Dense(2)])
+""",
+    )
+    INVALID = (
+        Invalid(  # Sequential list
+            """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+    layers.MaxPooling2D(),  # 13x13
+    layers.Dense(64, activation="relu"),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+            (8,),
+            fixed="""
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+    layers.MaxPooling2D(),  # 13x13
+    layers.Flatten(),
+    layers.Dense(64, activation="relu"),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+        ),
+        Invalid(  # .add sequence with an activation layer between; a comment above the Dense
+            """
+from keras.models import Sequential
+from keras.layers import Conv2D, MaxPooling2D, Activation, Dense
+
+model = Sequential()
+model.add(Conv2D(32, (3, 3), input_shape=(28, 28, 1)))
+model.add(MaxPooling2D())
+model.add(Activation('relu'))
+
+# classifier
+model.add(Dense(128, activation='relu'))
+model.add(Dense(10, activation='softmax'))
+""",
+            (11,),
+            fixed="""
+from keras.models import Sequential
+from keras.layers import Flatten, Conv2D, MaxPooling2D, Activation, Dense
+
+model = Sequential()
+model.add(Conv2D(32, (3, 3), input_shape=(28, 28, 1)))
+model.add(MaxPooling2D())
+model.add(Activation('relu'))
+
+# classifier
+model.add(Flatten())
+model.add(Dense(128, activation='relu'))
+model.add(Dense(10, activation='softmax'))
+""",
+        ),
+        Invalid(  # .add in a helper function building the convolutional part
+            """
+import tensorflow as tf
+
+def conv_block(model, filters):
+    model.add(tf.keras.layers.Conv2D(filters, 3, padding="same", activation="relu"))
+    model.add(tf.keras.layers.MaxPooling2D())
+
+model = tf.keras.Sequential([tf.keras.layers.Input((32, 32, 3))])
+conv_block(model, 32)
+conv_block(model, 64)
+model.add(tf.keras.layers.Dense(1, activation="sigmoid"))
+""",
+            (11,),
+            fixed="""
+import tensorflow as tf
+
+def conv_block(model, filters):
+    model.add(tf.keras.layers.Conv2D(filters, 3, padding="same", activation="relu"))
+    model.add(tf.keras.layers.MaxPooling2D())
+
+model = tf.keras.Sequential([tf.keras.layers.Input((32, 32, 3))])
+conv_block(model, 32)
+conv_block(model, 64)
+model.add(tf.keras.layers.Flatten())
+model.add(tf.keras.layers.Dense(1, activation="sigmoid"))
+""",
+        ),
+        Invalid(  # functional chain through Dropout; a 3D convolution
+            """
+import keras
+from keras import layers
+
+inputs = keras.Input((16, 16, 16, 1))
+x = layers.Conv3D(8, 3, activation="relu")(inputs)
+x = layers.Dropout(0.3)(x)
+outputs = layers.Dense(2, activation="softmax")(x)
+model = keras.Model(inputs, outputs)
+""",
+            (8,),
+            fixed="""
+import keras
+from keras import layers
+
+inputs = keras.Input((16, 16, 16, 1))
+x = layers.Conv3D(8, 3, activation="relu")(inputs)
+x = layers.Dropout(0.3)(x)
+outputs = layers.Dense(2, activation="softmax")(layers.Flatten()(x))
+model = keras.Model(inputs, outputs)
+""",
+        ),
+        Invalid(  # nested calls
+            """
+from tensorflow.keras import Input, Model, layers
+inputs = Input((28, 28, 1))
+model = Model(inputs, layers.Dense(10)(layers.AveragePooling2D()(layers.Conv2D(8, 3)(inputs))))
+""",
+            (4,),
+            fixed="""
+from tensorflow.keras import Input, Model, layers
+inputs = Input((28, 28, 1))
+model = Model(inputs, layers.Dense(10)(layers.Flatten()(layers.AveragePooling2D()(layers.Conv2D(8, 3)(inputs)))))
+""",
+        ),
+        Invalid(  # subclassed model: the Flatten is created next to the Dense
+            """
+import tensorflow as tf
+
+class Net(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = tf.keras.layers.Conv2D(16, 3, activation="relu")
+        self.pool = tf.keras.layers.MaxPool2D()
+        self.fc = tf.keras.layers.Dense(10)
+
+    def call(self, x):
+        return self.fc(self.pool(self.conv(x)))
+
+model = Net()
+""",
+            (9,),
+            fixed="""
+import tensorflow as tf
+
+class Net(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = tf.keras.layers.Conv2D(16, 3, activation="relu")
+        self.pool = tf.keras.layers.MaxPool2D()
+        self.fc_flatten = tf.keras.layers.Flatten()
+        self.fc = tf.keras.layers.Dense(10)
+
+    def call(self, x):
+        return self.fc(self.fc_flatten(self.pool(self.conv(x))))
+
+model = Net()
+""",
+        ),
+        Invalid(  # TF1 functional layers
+            """
+import tensorflow as tf
+images = tf.placeholder(tf.float32, [None, 28, 28, 1])
+labels = tf.placeholder(tf.int64, [None])
+conv = tf.layers.conv2d(images, 32, 5, activation=tf.nn.relu)
+pool = tf.layers.max_pooling2d(conv, 2, 2)
+logits = tf.layers.dense(pool, 10)
+loss = tf.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
+""",
+            (7,),
+            fixed="""
+import tensorflow as tf
+images = tf.placeholder(tf.float32, [None, 28, 28, 1])
+labels = tf.placeholder(tf.int64, [None])
+conv = tf.layers.conv2d(images, 32, 5, activation=tf.nn.relu)
+pool = tf.layers.max_pooling2d(conv, 2, 2)
+logits = tf.layers.dense(tf.layers.flatten(pool), 10)
+loss = tf.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
+""",
+        ),
+    )
+
+def _wrap_first(application: cst.Call, func: cst.BaseExpression) -> cst.Call:
+    """`f(x, ...)` -> `f(func(x), ...)` for the first argument (or `inputs=`)."""
+    target = next((a for a in application.args if a.keyword is None or a.keyword.value == "inputs"), None)
+    return application.with_changes(args=[
+        a.with_changes(value=cst.Call(func, [cst.Arg(a.value)])) if a is target else a for a in application.args
+    ])
+
+
+# Dropout variants that drop or scale single units (SpatialDropout drops whole channels, which
+# commutes with pooling).
+_UNIT_DROPOUT = frozenset({"Dropout", "AlphaDropout", "GaussianDropout"})
+
+
+class DropoutBeforePooling(Rule):
+    """## What it does
+    Checks for a Dropout layer (`Dropout`, `AlphaDropout`, `GaussianDropout`) whose output goes
+    directly, and only, into a pooling layer (local or global, max or average). Reported at the
+    Dropout.
+
+    Not flagged: `SpatialDropout1D/2D/3D` (it drops whole channels, which commutes with pooling),
+    a rate of 0, Dropout whose output also feeds something else (e.g. a U-Net skip connection),
+    a layer between the two, and unit tests.
+
+    ## Why is this bad?
+    Pooling throws away most of what Dropout did: max pooling keeps the largest unit of each
+    window, so a dropped unit rarely matters (another one wins) while the survivors are scaled up
+    by `1 / (1 - rate)` during training only, which shifts the pooled activations between training
+    and inference; average pooling blurs the dropped units into a small perturbation of the mean.
+    Dropout after the pooling regularizes the features the next layer actually sees, and works on
+    a smaller tensor: CONV -> activation -> POOL -> Dropout.
+
+    ## Example
+    ```python
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.Dropout(0.25)(x)
+    x = layers.MaxPooling2D()(x)
+    ```
+
+    ## Use instead
+    ```python
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Dropout(0.25)(x)
+    ```
+
+    ## Fix safety
+    The fix swaps the two layers (in every code style), keeping their arguments. It changes what
+    the model computes during training, so it is unsafe. No fix when the Dropout has a
+    `noise_shape` (it refers to the shape before pooling).
+
+    ## References
+    - Nikanjam, Ben Braiek, Morovati & Khomh, "Automatic Fault Detection for Deep Learning
+      Programs Using Graph Transformations" (NeuraLint, TOSEM 2021), rule f018
+    - Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks from Overfitting" (2014)
+    """
+
+    code = "KT107"
+    name = "dropout-before-pooling"
+    summary = "Dropout applied directly before a pooling layer"
+    fix_applicability = Applicability.UNSAFE
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for node in kfile.nodes:
+            pooling = self.pooled(kfile, node)
+            if pooling is None or in_unit_test(kfile, node):
+                continue
+            fix = None
+            if node.args.value("noise_shape", 1) is None and all(
+                self.pooled(kfile, instance) is not None for instance in kfile.instances(node)
+            ):
+                edits = swap(kfile, node, pooling)
+                fix = Fix(Applicability.UNSAFE, edits) if edits else None
+            yield Finding(
+                node.call,
+                f"{node.short} directly before {pooling.short}: the pooling discards most of what it "
+                f"drops; apply the dropout after the pooling",
+                node.statement,
+                fix,
+            )
+
+    @staticmethod
+    def pooled(kfile: KerasFile, node: LayerNode) -> LayerNode | None:
+        if not is_layer_kind(node, _UNIT_DROPOUT):
+            return None
+        rate = node.args.value("rate", 0)
+        if isinstance(rate, Const) and not rate.value:
+            return None
+        if not node.uses and isinstance(node.call, cst.Call) and dotted_name(node.call.func).endswith(".dropout"):
+            training = node.args.value("training", 3)  # tf.layers.dropout drops only when training=
+            if training is None or (isinstance(training, Const) and not training.value):
+                return None
+        following = consumers(kfile, node)
+        pooling = next(iter(following)) if len(following) == 1 else None
+        if pooling is None or not is_layer_kind(pooling, POOLING_LAYERS):
+            return None
+        return pooling if kfile.inputs_of(pooling) == {node} else None
+
+    VALID = (
+        # Dropout after the pooling
+        """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Conv2D(32, 3, activation="relu", input_shape=(32, 32, 3)),
+    layers.MaxPooling2D(),
+    layers.Dropout(0.25),
+    layers.Conv2D(64, 3, activation="relu"),
+    layers.GlobalAveragePooling2D(),
+    layers.Dropout(0.5),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+        # SpatialDropout drops whole channels: it commutes with pooling
+        """
+from keras import Sequential, layers
+model = Sequential([layers.Conv2D(16, 3), layers.SpatialDropout2D(0.2), layers.MaxPooling2D()])
+""",
+        # A rate of 0; a layer between
+        """
+from keras import Sequential, layers
+model = Sequential([
+    layers.Conv2D(16, 3, activation="relu"),
+    layers.Dropout(0.0),
+    layers.MaxPooling2D(),
+    layers.Dropout(0.2),
+    layers.BatchNormalization(),
+    layers.MaxPooling2D(),
+])
+""",
+        # The dropout also feeds a skip connection (U-Net)
+        """
+import keras
+from keras import layers
+inputs = keras.Input((64, 64, 1))
+conv4 = layers.Conv2D(64, 3, activation="relu", padding="same")(inputs)
+drop4 = layers.Dropout(0.5)(conv4)
+pool4 = layers.MaxPooling2D(pool_size=(2, 2))(drop4)
+up = layers.UpSampling2D()(layers.Conv2D(64, 3, activation="relu", padding="same")(pool4))
+merged = layers.concatenate([drop4, up], axis=3)
+""",
+        # TF1's tf.layers.dropout drops nothing unless training= is set
+        """
+import tensorflow as tf
+images = tf.placeholder(tf.float32, [None, 28, 28, 1])
+conv = tf.layers.conv2d(images, 32, 5, activation=tf.nn.relu)
+pool = tf.layers.max_pooling2d(tf.layers.dropout(conv, 0.25), 2, 2)
+""",
+        # A unit test
+        """
+import keras
+def test_dropout_then_pool():
+    keras.Sequential([keras.layers.Dropout(0.5), keras.layers.MaxPooling1D()])
+""",
+    )
+    INVALID = (
+        Invalid(  # Sequential list
+            """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Conv2D(32, 3, activation="relu", input_shape=(32, 32, 3)),
+    layers.Dropout(0.25),  # regularize
+    layers.MaxPooling2D(),
+    layers.Flatten(),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+            (7,),
+            fixed="""
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Conv2D(32, 3, activation="relu", input_shape=(32, 32, 3)),
+    layers.MaxPooling2D(),
+    layers.Dropout(0.25),  # regularize
+    layers.Flatten(),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+        ),
+        Invalid(  # .add in a loop; GaussianDropout before global pooling
+            """
+from keras.models import Sequential
+from keras.layers import Conv2D, Dropout, GaussianDropout, MaxPooling2D, GlobalAveragePooling2D
+
+model = Sequential()
+for filters in [32, 64]:
+    model.add(Conv2D(filters, (3, 3), padding='same', activation='relu'))
+    model.add(Dropout(0.25))
+    model.add(MaxPooling2D(pool_size=(2, 2)))
+model.add(Conv2D(128, (3, 3), activation='relu'))
+model.add(GaussianDropout(0.1))
+model.add(GlobalAveragePooling2D())
+""",
+            (8, 11),
+            fixed="""
+from keras.models import Sequential
+from keras.layers import Conv2D, Dropout, GaussianDropout, MaxPooling2D, GlobalAveragePooling2D
+
+model = Sequential()
+for filters in [32, 64]:
+    model.add(Conv2D(filters, (3, 3), padding='same', activation='relu'))
+    model.add(MaxPooling2D(pool_size=(2, 2)))
+    model.add(Dropout(0.25))
+model.add(Conv2D(128, (3, 3), activation='relu'))
+model.add(GlobalAveragePooling2D())
+model.add(GaussianDropout(0.1))
+""",
+        ),
+        Invalid(  # functional chain in a helper block
+            """
+import tensorflow as tf
+from tensorflow.keras import layers
+
+def block(x, filters):
+    x = layers.Conv1D(filters, 3, activation="relu")(x)
+    x = layers.Dropout(0.2)(x)
+    x = layers.MaxPooling1D(2)(x)
+    return x
+
+inputs = tf.keras.Input((128, 8))
+x = block(block(inputs, 16), 32)
+""",
+            (7,),
+            fixed="""
+import tensorflow as tf
+from tensorflow.keras import layers
+
+def block(x, filters):
+    x = layers.Conv1D(filters, 3, activation="relu")(x)
+    x = layers.MaxPooling1D(2)(x)
+    x = layers.Dropout(0.2)(x)
+    return x
+
+inputs = tf.keras.Input((128, 8))
+x = block(block(inputs, 16), 32)
+""",
+        ),
+        Invalid(  # nested calls
+            """
+from keras import Input, layers
+inputs = Input((28, 28, 1))
+pooled = layers.AveragePooling2D()(layers.Dropout(0.3)(layers.Conv2D(8, 3, activation="relu")(inputs)))
+""",
+            (4,),
+            fixed="""
+from keras import Input, layers
+inputs = Input((28, 28, 1))
+pooled = layers.Dropout(0.3)(layers.AveragePooling2D()(layers.Conv2D(8, 3, activation="relu")(inputs)))
+""",
+        ),
+        Invalid(  # subclassed model: reported where the Dropout is created
+            """
+import keras
+
+class Features(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = keras.layers.Conv2D(32, 3, activation="relu")
+        self.drop = keras.layers.Dropout(0.25)
+        self.pool = keras.layers.MaxPooling2D()
+
+    def call(self, x, training=False):
+        return self.pool(self.drop(self.conv(x), training=training))
+""",
+            (8,),
+            fixed="""
+import keras
+
+class Features(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = keras.layers.Conv2D(32, 3, activation="relu")
+        self.drop = keras.layers.Dropout(0.25)
+        self.pool = keras.layers.MaxPooling2D()
+
+    def call(self, x, training=False):
+        return self.drop(self.pool(self.conv(x)), training=training)
+""",
+        ),
+        Invalid(  # a noise_shape refers to the shape before pooling: no fix; TF1 layers in training mode
+            """
+import tensorflow as tf
+from tensorflow.keras import Sequential, layers
+model = Sequential([
+    layers.Conv2D(16, 3, activation="relu"),
+    layers.Dropout(0.5, noise_shape=(None, 1, 1, 16)),
+    layers.MaxPooling2D(),
+])
+images = tf.placeholder(tf.float32, [None, 28, 28, 1])
+conv = tf.layers.conv2d(images, 32, 5, activation=tf.nn.relu)
+dropped = tf.layers.dropout(conv, rate=0.25, training=True)
+pool = tf.layers.max_pooling2d(dropped, 2, 2)
+""",
+            (6, 11),
+        ),
+    )
+
+_CONSTANT_INITIALIZERS = {
+    "zeros": "zeros", "zero": "zeros", "zeros_initializer": "zeros",
+    "ones": "ones", "one": "ones", "ones_initializer": "ones",
+    "constant": "constant", "constant_initializer": "constant",
+}
+_INITIALIZER_MODULES = ("keras.initializers", "tensorflow", "tensorflow.compat.v1",
+                        "tensorflow.compat.v1.initializers", "tensorflow.compat.v1.keras.initializers")
+
+
+def resolve(kfile: KerasFile, expression: cst.BaseExpression) -> str | None:
+    """The canonical dotted name an expression like `tf.keras.initializers.Zeros` spells."""
+    if isinstance(expression, cst.Name):
+        imported = kfile.imports.get(expression.value)
+        return canonical(imported) if imported else None
+    if isinstance(expression, cst.Attribute):
+        base = resolve(kfile, expression.value)
+        return canonical(f"{base}.{expression.attr.value}") if base else None
+    return None
+
+
+def _literal_number(node: cst.BaseExpression | None):
+    if node is None:
+        return 0
+    try:
+        value = ast.literal_eval(cst.Module([]).code_for_node(node))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def constant_initializer(kfile: KerasFile, layer: LayerNode, keyword: str, position: int | None) -> str | None:
+    """How a layer's initializer argument is a constant: "'zeros'", "Constant(0.1)"..., or None."""
+    given = layer.args.get(keyword, position)
+    if given is None:
+        return None
+    value, node = given
+    if isinstance(value, Const) and isinstance(value.value, str):
+        kind = _CONSTANT_INITIALIZERS.get(value.value.lower())
+        return f"'{value.value}'" if kind is not None and "_" not in value.value else None
+    if not isinstance(node, cst.Call) or any(arg.star for arg in node.args):
+        return None
+    name = resolve(kfile, node.func)
+    if name is None or name.rpartition(".")[0] not in _INITIALIZER_MODULES:
+        return None
+    kind = _CONSTANT_INITIALIZERS.get(name.rpartition(".")[2].lower())
+    if kind is None:
+        return None
+    if kind == "constant":
+        argument = next((a.value for a in node.args if a.keyword is None or a.keyword.value == "value"), None)
+        if _literal_number(argument) is None:
+            return None  # an array: a specific kernel (a fixed filter), not a symmetric start
+    text = kfile.code(node)
+    return text if len(text) <= 40 else f"{dotted_name(node.func).rpartition('.')[2]}(...)"
+
+
+_RECURRENT = frozenset({"LSTM", "GRU", "SimpleRNN", "ConvLSTM2D", "Bidirectional"})
+
+
+def _feeds_a_layer(kfile: KerasFile, node: LayerNode) -> bool:
+    """Whether every path from the layer reaches another weighted layer (Dense, convolution,
+    recurrent) through layers that add no parameters of their own; False when its output is a
+    model output, joins a merge (a zero-initialized residual branch) or meets unknown code."""
+    outputs = model_outputs(kfile)
+    stack, seen = list(consumers(kfile, node)), {id(node)}
+    if not stack or id(node) in outputs:
+        return False
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if is_affine(current) or is_layer_kind(current, _RECURRENT):
+            continue
+        if id(current) in outputs:
+            return False
+        if not (is_layer_kind(current, PASS_THROUGH_LAYERS | RESHAPING_LAYERS | POOLING_LAYERS | ACTIVATION_LAYERS
+                              | frozenset({"LayerNormalization", "GroupNormalization"}))
+                or current.kind.startswith("op:")):
+            return False
+        following = consumers(kfile, current)
+        if not following:
+            return False
+        stack.extend(following)
+    return True
+
+
+
+class ConstantInitializer(Rule):
+    """## What it does
+    Checks for a hidden Dense/convolution layer whose kernel is initialized to a constant:
+    `kernel_initializer="zeros"`/`"ones"`/`"constant"`, `keras.initializers.Zeros()`/`Ones()`/
+    `Constant(0.5)`, `tf.zeros_initializer()`, `tf.constant_initializer(0.1)` (and a separable
+    convolution's `pointwise_initializer`). Reported at the layer.
+
+    Not flagged, because a constant start is harmless or deliberate there:
+    - the output layer, or any layer whose output is a model output: the loss gives each output
+      unit a different gradient, and zero-initializing the last layer is a known trick;
+    - a layer whose output joins an `Add`/`Concatenate`/... (a zero-initialized residual branch, as
+      in ReZero or ControlNet's zero convolutions) or unknown code;
+    - a single unit or filter (`Dense(1)`), a layer with `trainable=False` (a fixed operation),
+      `Constant(array)` (a specific kernel, such as an edge filter), `bias_initializer`, a
+      depthwise kernel (each channel reads its own input), and unit tests.
+
+    ## Why is this bad?
+    With the same weight everywhere, every unit of the layer computes the same output and gets
+    the same gradient from a symmetric layer above: the layer starts with the capacity of a single
+    unit and only noise from the layers above can pull the units apart. With zeros and a
+    ReLU-family activation it is worse: the pre-activation is exactly 0, the gradient through the
+    ReLU is 0, and the layer (and everything below it) never learns. Random initialization
+    (Glorot, He) breaks the symmetry.
+
+    ## Example
+    ```python
+    layers.Dense(64, activation="relu", kernel_initializer="zeros")
+    ```
+
+    ## Use instead
+    ```python
+    layers.Dense(64, activation="relu", kernel_initializer="he_normal")
+    ```
+
+    ## References
+    - Glorot & Bengio, "Understanding the difficulty of training deep feedforward neural networks"
+      (2010)
+    - He et al., "Delving Deep into Rectifiers" (2015)
+    - Goodfellow, Bengio & Courville, "Deep Learning" (2016), section 8.4
+    """
+
+    code = "KT108"
+    name = "constant-initializer"
+    summary = "Hidden Dense/Conv kernel initialized to a constant (zeros, ones, Constant)"
+
+    def check(self, kfile: KerasFile) -> Iterator[Finding]:
+        for node in kfile.nodes:
+            if not is_affine(node, COLLAPSIBLE_LAYERS) or node.args.star:
+                continue
+            found = constant_initializer(kfile, node, "kernel_initializer", 3 if node.short == "Dense" else None)
+            if found is None and node.short.startswith("SeparableConv"):
+                found = constant_initializer(kfile, node, "pointwise_initializer", None)
+            if found is None or width(node) == 1:
+                continue
+            trainable = node.args.value("trainable")
+            if (trainable is not None and not (isinstance(trainable, Const) and trainable.value is True)) \
+                    or not _feeds_a_layer(kfile, node) or in_unit_test(kfile, node):
+                continue
+            yield Finding(
+                node.call,
+                f"the kernel of {node.short} is initialized to a constant ({found}): all its units start "
+                f"identical; use a random initializer such as 'glorot_uniform' (the default) or 'he_normal'",
+                node.statement,
+            )
+
+    VALID = (
+        # Random initializers; constant biases
+        """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Dense(64, activation="relu", kernel_initializer="he_normal", bias_initializer="zeros"),
+    layers.Dense(10, activation="softmax"),
+])
+""",
+        # The output layer: logistic regression, a zero-initialized head
+        """
+import tensorflow as tf
+logreg = tf.keras.Sequential([
+    tf.keras.layers.Dense(10, tf.nn.softmax, input_shape=(784,), kernel_initializer="zeros"),
+])
+inputs = tf.keras.Input((512,))
+features = tf.keras.layers.Dense(128, activation="relu")(inputs)
+head = tf.keras.Model(inputs, tf.keras.layers.Dense(50, kernel_initializer="zeros")(features))
+""",
+        # A zero-initialized residual branch (ReZero, zero convolutions)
+        """
+import keras
+from keras import layers
+
+def residual(x, filters):
+    y = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    y = layers.Conv2D(filters, 3, padding="same", kernel_initializer="zeros")(y)
+    return layers.Add()([x, y])
+
+inputs = keras.Input((32, 32, 16))
+model = keras.Model(inputs, layers.Dense(10)(layers.Flatten()(residual(inputs, 16))))
+""",
+        # One unit; a frozen layer (a fixed sum); a specific kernel (an edge filter)
+        """
+import numpy as np
+import tensorflow as tf
+from tensorflow.keras import layers
+inputs = tf.keras.Input((28, 28, 1))
+edges = layers.Conv2D(2, 3, kernel_initializer=tf.keras.initializers.Constant(np.stack([np.eye(3)] * 2, -1)))(inputs)
+total = layers.Dense(4, kernel_initializer="ones", use_bias=False, trainable=False)(layers.Flatten()(edges))
+gate = layers.Dense(1, kernel_initializer="zeros")(total)
+outputs = layers.Dense(1, activation="sigmoid")(layers.Dense(8, activation="relu")(gate))
+model = tf.keras.Model(inputs, outputs)
+""",
+        # An initializer the linter cannot resolve; the output reaches unknown code
+        """
+from keras import layers
+def block(x, init):
+    x = layers.Dense(64, activation="relu", kernel_initializer=init)(x)
+    y = layers.Dense(64, kernel_initializer="zeros")(x)
+    return x + y
+""",
+        # A unit test
+        """
+import keras
+def test_zeros_initializer():
+    keras.Sequential([keras.layers.Dense(4, kernel_initializer="zeros"), keras.layers.Dense(1)])
+""",
+    )
+    INVALID = (
+        Invalid(  # Sequential list
+            """
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    layers.Dense(128, activation="relu", kernel_initializer="zeros", input_shape=(20,)),
+    layers.Dense(1, activation="sigmoid"),
+])
+""",
+            (6,),
+        ),
+        Invalid(  # .add in a loop, an initializer object
+            """
+from keras.models import Sequential
+from keras.layers import Conv2D, MaxPooling2D, Flatten, Dense
+from keras import initializers
+
+model = Sequential()
+for filters in [32, 64]:
+    model.add(Conv2D(filters, 3, activation="relu", kernel_initializer=initializers.Ones()))
+    model.add(MaxPooling2D())
+model.add(Flatten())
+model.add(Dense(10, activation="softmax"))
+""",
+            (8,),
+        ),
+        Invalid(  # functional chain; Constant with a scalar; the old Zeros spelling via tf.initializers
+            """
+import tensorflow as tf
+from tensorflow.keras import layers
+
+inputs = tf.keras.Input((32,))
+x = layers.Dense(64, activation="tanh", kernel_initializer=tf.keras.initializers.Constant(0.5))(inputs)
+x = layers.Dropout(0.2)(x)
+x = layers.Dense(64, activation="relu", kernel_initializer=tf.initializers.zeros())(x)
+outputs = layers.Dense(3, activation="softmax")(x)
+model = tf.keras.Model(inputs, outputs)
+""",
+            (6, 8),
+        ),
+        Invalid(  # nested calls
+            """
+import keras
+inputs = keras.Input((8,))
+outputs = keras.layers.Dense(1)(keras.layers.Dense(16, kernel_initializer=keras.initializers.Zeros())(inputs))
+""",
+            (4,),
+        ),
+        Invalid(  # subclassed model: reported where the layer is created
+            """
+import tensorflow as tf
+
+class MLP(tf.keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = tf.keras.layers.Dense(256, activation="relu", kernel_initializer="Zeros")
+        self.out = tf.keras.layers.Dense(10)
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+""",
+            (7,),
+        ),
+        Invalid(  # TF1 functional layers
+            """
+import tensorflow as tf
+x = tf.placeholder(tf.float32, [None, 784])
+hidden = tf.layers.dense(x, 256, tf.nn.relu, kernel_initializer=tf.zeros_initializer())
+logits = tf.layers.dense(hidden, 10, kernel_initializer=tf.constant_initializer(0.1))
+hidden2 = tf.layers.dense(x, 64, tf.nn.relu, True, tf.constant_initializer(0.1))
+logits2 = tf.layers.dense(hidden2, 10)
+""",
+            (4, 6),
+        ),
+    )
