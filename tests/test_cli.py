@@ -32,7 +32,10 @@ MESSAGE = (
     "instead: Dense -> BatchNormalization -> Activation('relu')"
 )
 FINDING = f"model.py:6:5: KT101 {MESSAGE}"
-CLEAN = MODEL.replace('layers.Dense(64, activation="relu"),', "layers.Dense(64, use_bias=False),")
+CLEAN = MODEL.replace(
+    'layers.Dense(64, activation="relu"),\n    layers.BatchNormalization(),',
+    'layers.Dense(64, use_bias=False),\n    layers.BatchNormalization(),\n    layers.Activation("relu"),',
+)
 
 
 @pytest.fixture
