@@ -29,7 +29,7 @@ SOURCE = """\
 from tensorflow import keras
 from tensorflow.keras import layers
 
-(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+(x_train, y_train), (x_test, y_test) = load_mnist_rows()  # scaled to [0, 1]
 
 
 # the model
@@ -49,8 +49,8 @@ model.fit(x_train, y_train, epochs=3,
 
 scores = {}
 for units in [32, 64]:
-    candidate = keras.Sequential([keras.layers.Dense(units), keras.layers.Dense(10)])
-    candidate.compile(optimizer=keras.optimizers.SGD(lr=0.01), loss="mse")
+    candidate = keras.Sequential([keras.layers.Dense(units, activation="relu"), keras.layers.Dense(10)])
+    candidate.compile(optimizer=keras.optimizers.SGD(lr=0.01, momentum=0.9), loss="mse")
     candidate.fit(x_train, y_train, epochs=1)
     scores[units] = candidate.evaluate(x_test, y_test)
 best = max(scores, key=scores.get)
@@ -72,7 +72,7 @@ KT401_EDIT = (
 KT302_EDIT = ("validation_data=(x_test, y_test))", "validation_split=0.2)")
 KT301_EDIT = ("epochs=1)", "epochs=1, validation_split=0.2)")
 KT103_EDIT = ("x = layers.Dense(64)(x)", "x = layers.Dense(64, use_bias=False)(x)")
-KT404_EDIT = ("SGD(lr=0.01)", "SGD(learning_rate=0.01)")
+KT404_EDIT = ("SGD(lr=0.01, momentum=0.9)", "SGD(learning_rate=0.01, momentum=0.9)")
 
 
 def edited(*edits: tuple[str, str], source: str = SOURCE) -> str:
@@ -110,10 +110,10 @@ DIFF = """\
  
  scores = {}
  for units in [32, 64]:
-     candidate = keras.Sequential([keras.layers.Dense(units), keras.layers.Dense(10)])
--    candidate.compile(optimizer=keras.optimizers.SGD(lr=0.01), loss="mse")
+     candidate = keras.Sequential([keras.layers.Dense(units, activation="relu"), keras.layers.Dense(10)])
+-    candidate.compile(optimizer=keras.optimizers.SGD(lr=0.01, momentum=0.9), loss="mse")
 -    candidate.fit(x_train, y_train, epochs=1)
-+    candidate.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
++    candidate.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="mse")
 +    candidate.fit(x_train, y_train, epochs=1, validation_split=0.2)
      scores[units] = candidate.evaluate(x_test, y_test)
  best = max(scores, key=scores.get)
@@ -125,9 +125,9 @@ SAFE_DIFF = """\
 @@ -23,7 +23,7 @@
  scores = {}
  for units in [32, 64]:
-     candidate = keras.Sequential([keras.layers.Dense(units), keras.layers.Dense(10)])
--    candidate.compile(optimizer=keras.optimizers.SGD(lr=0.01), loss="mse")
-+    candidate.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
+     candidate = keras.Sequential([keras.layers.Dense(units, activation="relu"), keras.layers.Dense(10)])
+-    candidate.compile(optimizer=keras.optimizers.SGD(lr=0.01, momentum=0.9), loss="mse")
++    candidate.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="mse")
      candidate.fit(x_train, y_train, epochs=1)
      scores[units] = candidate.evaluate(x_test, y_test)
  best = max(scores, key=scores.get)
