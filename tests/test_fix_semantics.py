@@ -33,7 +33,7 @@ from kerastips.rules import ALL_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "samples").glob("*.py"))
-FIXED_CODES = ("KT101", "KT301", "KT302", "KT401")  # the rules that have a fix today
+FIXED_CODES = ("KT101", "KT301", "KT302", "KT401")  # fixes every sample set must exercise
 SUBPROCESS_TIMEOUT_S = 600
 
 
@@ -142,6 +142,14 @@ SHIM = textwrap.dedent('''
             facts["learning_rate"] = {"constant": float(lr)}
         return facts
 
+    def loss_facts(loss):
+        if isinstance(loss, str) or loss is None:
+            return loss
+        if hasattr(loss, "get_config"):
+            config = plain({k: v for k, v in loss.get_config().items() if k not in ("name", "reduction")})
+            return {"class": type(loss).__name__, "config": config}
+        return getattr(loss, "__name__", type(loss).__name__)
+
     def describe(value):
         if hasattr(value, "shape") and hasattr(value, "dtype"):
             return {"array": list(value.shape), "dtype": str(value.dtype)}
@@ -169,6 +177,7 @@ SHIM = textwrap.dedent('''
             "layers": layers,
             "output_shape": output_shape,
             "optimizer": optimizer_facts(self.optimizer),
+            "loss_fn": loss_facts(self.loss),
             "fit": {k: describe(v) for k, v in passed.items()},
             "steps": steps,
             "loss": [float(v) for v in history.history["loss"]],
@@ -267,7 +276,7 @@ def _kt101_moves(layers: list) -> list:
 
 
 def _model_and_fit(record: dict) -> dict:
-    return {key: record[key] for key in ("layers", "optimizer", "fit")}
+    return {key: record[key] for key in ("layers", "optimizer", "fit", "loss_fn")}
 
 
 def _without(fit: dict, *keys: str) -> dict:
@@ -288,6 +297,7 @@ def _check_kt101(original: dict, fixed: dict, applied: int) -> None:
 def _same_model(original: dict, fixed: dict) -> None:
     assert fixed["layers"] == original["layers"]
     assert fixed["optimizer"] == original["optimizer"]
+    assert fixed["loss_fn"] == original["loss_fn"]
 
 
 def _check_kt301(original: dict, fixed: dict, applied: int) -> None:
@@ -321,7 +331,51 @@ def _check_kt401(original: dict, fixed: dict, applied: int) -> None:
     assert at["0"] < at["1"] < at[str(config["warmup_steps"])]
 
 
-CHECKS = {"KT101": _check_kt101, "KT301": _check_kt301, "KT302": _check_kt302, "KT401": _check_kt401}
+def _check_kt305(original: dict, fixed: dict, applied: int) -> None:
+    _same_model(original, fixed)
+    assert original["fit"].get("shuffle") is False
+    assert fixed["fit"] == _without(original["fit"], "shuffle")  # Keras' default: shuffle=True
+
+
+def _check_kt402(original: dict, fixed: dict, applied: int) -> None:
+    before, after = original["optimizer"], fixed["optimizer"]
+    assert fixed["layers"] == original["layers"] and fixed["fit"] == original["fit"]
+    assert before["class"] == after["class"] == "SGD"
+    assert before["config"]["momentum"] == 0 and after["config"]["momentum"] == pytest.approx(0.9)
+    assert _without(after["config"], "momentum") == _without(before["config"], "momentum")
+    assert after["learning_rate"] == before["learning_rate"]
+
+
+def _check_kt501(original: dict, fixed: dict, applied: int) -> None:
+    _same_model(original, fixed)
+    assert fixed["fit"] == dict(original["fit"], callbacks=[*(original["fit"].get("callbacks") or []),
+                                                             "EarlyStopping"])
+
+
+def _check_kt201(original: dict, fixed: dict, applied: int) -> None:
+    """The one-unit softmax output becomes a sigmoid; nothing else changes."""
+    assert fixed["fit"] == original["fit"] and fixed["optimizer"] == original["optimizer"]
+    changed = [(a, b) for a, b in zip(original["layers"], fixed["layers"]) if a != b]
+    assert len(original["layers"]) == len(fixed["layers"]) and len(changed) == applied
+    for before, after in changed:
+        assert before["config"]["activation"] == "softmax" and before["config"]["units"] == 1
+        assert after["config"] == dict(before["config"], activation="sigmoid")
+
+
+def _check_kt202(original: dict, fixed: dict, applied: int) -> None:
+    """The loss reads the output as what it is: logits or probabilities; the model is unchanged."""
+    assert fixed["layers"] == original["layers"]
+    assert fixed["fit"] == original["fit"] and fixed["optimizer"] == original["optimizer"]
+    after = fixed["loss_fn"]
+    assert isinstance(after, dict) and after["config"].get("from_logits") is not None
+    before = original["loss_fn"]
+    before_logits = before["config"].get("from_logits") if isinstance(before, dict) else False
+    assert after["config"]["from_logits"] != before_logits
+
+
+CHECKS = {"KT101": _check_kt101, "KT201": _check_kt201, "KT202": _check_kt202, "KT301": _check_kt301,
+          "KT302": _check_kt302, "KT305": _check_kt305, "KT401": _check_kt401, "KT402": _check_kt402,
+          "KT501": _check_kt501}
 
 
 # ---- tests ---------------------------------------------------------------------------------------
