@@ -2,15 +2,22 @@
 
 A shape is a tuple of per-sample dimensions (no batch axis): ``(28, 28, 1)``; a dimension is
 ``None`` when the code does not fix it (``Input(shape=(None, 3))``). A whole shape is ``None``
-(unknown) as soon as anything on the way is not understood: an unknown layer, a non-literal
-argument, a layer built in a loop (the IR analyses at most two iterations of a loop, so what a
-loop builds, and everything after it, is not the real model), a global `channels_first` setting.
-Everything downstream of an unknown shape is unknown: the analysis only speaks when it is sure.
+(unknown) as soon as anything on the way is not understood: an unknown layer (a Lambda, a custom
+layer, a tensor op), a non-literal argument, inputs that disagree (if/else alternatives), Keras 1
+arguments. Everything downstream of an unknown shape is unknown: the analysis only speaks when it
+is sure.
 
 Shapes enter at `Input(shape=...)`/`Input(batch_shape=...)`, `InputLayer`, and `input_shape=`/
 `batch_input_shape=` (or `input_dim=` on Dense, `input_length=` on Embedding) on a layer without
 inputs, such as the first layer of a Sequential model. Each node is computed once from its inputs'
-shapes (memoized, iterative): linear in the size of the graph.
+shapes (memoized, iterative): linear in the size of the graph. Channels-last unless a layer says
+`data_format="channels_first"`.
+
+Two things make a computed shape untrustworthy, and are checked only for the shapes a rule asks
+for (they cost a pass over the module): a layer built or applied in a loop (the IR analyses at
+most two iterations, so the layer's output, and everything after it, is not the real model's; its
+input on the first iteration is), and the default data format in a file that may switch it
+(`set_image_data_format`, `image_data_format()`, "channels_first" anywhere in the file).
 
 Where a layer cannot apply to its input (a window larger than the feature map with
 ``padding="valid"``, a Reshape that changes the number of elements), the mismatch is recorded in
@@ -26,7 +33,7 @@ from typing import Optional, Tuple
 
 import libcst as cst
 
-from kerastips.ir.model import UNKNOWN, Const, KerasFile, LayerNode, Seq
+from kerastips.ir.model import Const, KerasFile, LayerNode, Seq
 from kerastips.ir.names import ACTIVATION_LAYERS, BATCHNORM_LAYERS, NOISE_LAYERS
 
 Shape = Tuple[Optional[int], ...]
@@ -58,7 +65,7 @@ IDENTITY = (
        "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness"}
 )
 # Keras 1 keyword arguments: the same class names meant other things then (border_mode...).
-_LEGACY_KEYWORDS = frozenset({"border_mode", "subsample", "nb_filter", "nb_row", "nb_col",
+LEGACY_KEYWORDS = frozenset({"border_mode", "subsample", "nb_filter", "nb_row", "nb_col",
                               "dim_ordering", "init", "W_regularizer", "pool_length", "stride",
                               "filter_length", "subsample_length", "output_dim", "atrous_rate"})
 
@@ -238,7 +245,7 @@ class Shapes:
     def _known(self, node: LayerNode, shape: Optional[Shape], incoming: list) -> Optional[Shape]:
         if node.kind.startswith("op:"):
             return shape  # an activation function applied to a tensor
-        if not node.is_keras_layer or node.args.star or _LEGACY_KEYWORDS & node.args.keywords.keys():
+        if not node.is_keras_layer or node.args.star or LEGACY_KEYWORDS & node.args.keywords.keys():
             return None
         short = node.short
         if short in MERGE_ELEMENTWISE or short == "Concatenate":
@@ -368,7 +375,8 @@ class Shapes:
         if any(length is not None and w > length for length, w in zip(spatial, windows)):
             shape = self._inputs[node]
             advice = "pool or stride less before it, or use padding='same'"
-            if node in self._assumed and len(shape) >= 3 and shape[0] in (1, 3) and (shape[-1] or 0) > 4:
+            raw_input = all(p.kind in ("input", "opaque") for p in self.kfile.inputs_of(node))
+            if raw_input and node in self._assumed and shape[0] in (1, 3) and (shape[-1] or 0) > 4:
                 advice = ("the input looks channels-first: reorder it to "
                           f"{_show(shape[1:] + shape[:1])} or pass data_format='channels_first'")
             self._raw_mismatches.append(Mismatch(node, "window", (
@@ -668,4 +676,4 @@ def _show(shape) -> str:
     return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
 
 
-__all__ = ["Mismatch", "Shape", "Shapes", "shapes_of", "UNKNOWN"]
+__all__ = ["Mismatch", "Shape", "Shapes", "shapes_of"]
