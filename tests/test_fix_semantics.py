@@ -373,9 +373,71 @@ def _check_kt202(original: dict, fixed: dict, applied: int) -> None:
     assert after["config"]["from_logits"] != before_logits
 
 
-CHECKS = {"KT101": _check_kt101, "KT201": _check_kt201, "KT202": _check_kt202, "KT301": _check_kt301,
-          "KT302": _check_kt302, "KT305": _check_kt305, "KT401": _check_kt401, "KT402": _check_kt402,
-          "KT501": _check_kt501}
+def _repeatedly(step, layers: list, at_least: int) -> list:
+    """The models `step` makes of `layers` applied `at_least` times or more: a fix of one line in a
+    helper changes every model call of that helper."""
+    found, level = [], [layers]
+    for depth in range(1, len(layers) + 1):
+        level = list({json.dumps(made): made for each in level for made in step(each)}.values())
+        if not level:
+            break
+        if depth >= at_least:
+            found += level
+    return found
+
+
+def _kt105_removals(layers: list) -> list:
+    """Every model that one KT105 fix can make of `layers`: an activation layer that repeats the
+    relu/relu6 of the layer feeding it, removed; what read it reads that layer instead."""
+    removals = []
+    for i, layer in enumerate(layers):
+        if layer["class"] not in ("Activation", "ReLU") or len(layer["inputs"]) != 1 or not layer["config"]:
+            continue
+        source, config = layer["inputs"][0], layer["config"]
+        name = config.get("activation") if layer["class"] == "Activation" else "relu"
+        if layer["class"] == "ReLU" and (config.get("max_value") is not None or config.get("negative_slope")
+                                         or config.get("threshold")):
+            continue
+        if name not in ("relu", "relu6") or source < 0 or (layers[source]["config"] or {}).get("activation") != name:
+            continue
+
+        def moved(index: int, i=i, source=source) -> int:
+            return source if index == i else (index - 1 if index > i else index)
+        removals.append([dict(other, inputs=[moved(k) for k in other["inputs"]])
+                         for other in layers[:i] + layers[i + 1:]])
+    return removals
+
+
+def _check_kt105(original: dict, fixed: dict, applied: int) -> None:
+    """The repeated activation layer is gone and nothing else changed: the same function."""
+    assert fixed["layers"] in _repeatedly(_kt105_removals, original["layers"], applied), (
+        "the fixed model is not the original without a repeated relu")
+    assert fixed["fit"] == original["fit"] and fixed["optimizer"] == original["optimizer"]
+    assert fixed["loss"] == pytest.approx(original["loss"], rel=1e-5)  # a safe fix: the same step
+
+
+def _kt107_swaps(layers: list) -> list:
+    """Every model that one KT107 fix can make of `layers`: a Dropout and the pooling layer it
+    feeds swapped (what read the pooling reads the Dropout now)."""
+    swaps = []
+    for i in range(len(layers) - 1):
+        drop, pool = layers[i], layers[i + 1]
+        if drop["class"] not in ("Dropout", "AlphaDropout", "GaussianDropout") or "Pool" not in pool["class"] \
+                or pool["inputs"] != [i] or pool["depth"] != drop["depth"]:
+            continue
+        swaps.append(layers[:i] + [dict(pool, inputs=drop["inputs"]), dict(drop, inputs=[i])] + layers[i + 2:])
+    return swaps
+
+
+def _check_kt107(original: dict, fixed: dict, applied: int) -> None:
+    assert fixed["layers"] in _repeatedly(_kt107_swaps, original["layers"], applied), (
+        "the fixed model is not the original with Dropout and pooling swapped")
+    assert fixed["fit"] == original["fit"] and fixed["optimizer"] == original["optimizer"]
+
+
+CHECKS = {"KT101": _check_kt101, "KT105": _check_kt105, "KT107": _check_kt107, "KT201": _check_kt201,
+          "KT202": _check_kt202, "KT301": _check_kt301, "KT302": _check_kt302, "KT305": _check_kt305,
+          "KT401": _check_kt401, "KT402": _check_kt402, "KT501": _check_kt501}
 
 
 # ---- tests ---------------------------------------------------------------------------------------
