@@ -2031,6 +2031,28 @@ def upsampled(kfile: KerasFile, node: LayerNode) -> bool:
     return False
 
 
+def downsampled(kfile: KerasFile, node: LayerNode) -> bool:
+    """Whether a pooling layer or a strided convolution feeds `node`: a network that shrinks its
+    feature maps is heading for one prediction per image, not one per pixel."""
+    stack, seen = list(kfile.inputs_of(node)), set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if is_layer_kind(current, POOLING_LAYERS):
+            return True
+        if is_affine(current):
+            strides = current.args.value("strides", 2 if current.short not in CONV_ALIASES else None) \
+                or current.args.value("subsample")
+            if isinstance(strides, Const) and isinstance(strides.value, int) and strides.value > 1:
+                return True
+            if isinstance(strides, Seq) and any(isinstance(i, Const) and i.value not in (1, None) for i in strides.items):
+                return True
+        stack.extend(kfile.inputs_of(current))
+    return False
+
+
 def _per_position(node: LayerNode) -> bool:
     return is_layer_kind(node, _PER_POSITION) or node.kind.startswith("op:")
 
@@ -2045,8 +2067,9 @@ class MissingFlatten(Rule):
 
     Not flagged: `Conv1D`/1D pooling and recurrent outputs (a Dense per time step is common and
     intended), a Dense whose output is reshaped, pooled or fed to a convolution afterwards (a
-    per-pixel projection on purpose), networks that upsample before the Dense (decoders and
-    segmentation heads keep spatial outputs on purpose), and unit tests.
+    per-pixel projection on purpose), networks that never pool or stride before the Dense, or
+    that upsample before it (image-to-image networks, decoders and segmentation heads keep
+    spatial outputs on purpose), and unit tests.
 
     ## Why is this bad?
     On a tensor of rank > 2, Dense only mixes the last axis (the channels): it is a 1x1
@@ -2113,8 +2136,8 @@ class MissingFlatten(Rule):
         if not is_layer_kind(node, frozenset({"Dense"})):
             return None
         source = spatial_source(kfile, node)
-        if source is None or upsampled(kfile, node):
-            return None
+        if source is None or upsampled(kfile, node) or not downsampled(kfile, node):
+            return None  # no pooling or striding: possibly an image-to-image network, on purpose
         return source if reaches_only_outputs(kfile, node, _per_position) else None
 
     @staticmethod
@@ -2181,6 +2204,15 @@ inputs = keras.Input((32, 32, 3))
 x = layers.Conv2D(64, 4, strides=4)(inputs)
 x = layers.Reshape((64, 64))(x)
 model = keras.Model(inputs, layers.Dense(64)(x))
+""",
+        # No pooling or striding: an image-to-image network (a denoiser) with a per-pixel head
+        """
+from tensorflow.keras import Sequential, layers
+denoiser = Sequential([
+    layers.Conv2D(32, 3, padding="same", activation="relu", input_shape=(28, 28, 1)),
+    layers.Conv2D(32, 3, padding="same", activation="relu"),
+    layers.Dense(1, activation="sigmoid"),
+])
 """,
         # A decoder / segmentation head keeps its spatial output on purpose
         """
@@ -2292,7 +2324,7 @@ import keras
 from keras import layers
 
 inputs = keras.Input((16, 16, 16, 1))
-x = layers.Conv3D(8, 3, activation="relu")(inputs)
+x = layers.Conv3D(8, 3, strides=2, activation="relu")(inputs)
 x = layers.Dropout(0.3)(x)
 outputs = layers.Dense(2, activation="softmax")(x)
 model = keras.Model(inputs, outputs)
@@ -2303,7 +2335,7 @@ import keras
 from keras import layers
 
 inputs = keras.Input((16, 16, 16, 1))
-x = layers.Conv3D(8, 3, activation="relu")(inputs)
+x = layers.Conv3D(8, 3, strides=2, activation="relu")(inputs)
 x = layers.Dropout(0.3)(x)
 outputs = layers.Dense(2, activation="softmax")(layers.Flatten()(x))
 model = keras.Model(inputs, outputs)
