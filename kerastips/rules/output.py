@@ -1040,8 +1040,8 @@ class LogitsMismatch(Rule):
             if loss.tensor_op:
                 return (f"{loss.name} takes logits, but its input is {out.describe()} already: pass "
                         f"the values before the {out.activation}")
-            return (f"{loss.name} with from_logits=True on {out.describe()} applies {out.activation} "
-                    "twice; set from_logits=False (or drop the output activation)")
+            return (f"{loss.name} with from_logits=True on {out.describe()} treats its probabilities "
+                    "as logits; set from_logits=False (or drop the output activation)")
         if loss.tensor_op:
             return (f"{loss.name} takes probabilities, but {out.describe()} gives logits: apply a "
                     "sigmoid first, or use a loss on logits")
