@@ -1044,7 +1044,8 @@ def in_unit_test(kfile: KerasFile, node: LayerNode) -> bool:
     such code exercises the API, it does not train a model."""
     if kfile not in _TESTS:
         found: set = set()
-        if any(dotted.split(".")[0] in _TEST_PACKAGES or ".testing" in dotted for dotted in kfile.imports.values()):
+        if any(dotted.split(".")[0] in _TEST_PACKAGES or dotted.startswith(_TEST_MODULES)
+               for dotted in kfile.imports.values()):
             found.add("module")  # a test module: its helper functions build fixtures
         else:
             _collect_tests(kfile.module.body, False, found)
@@ -1053,7 +1054,10 @@ def in_unit_test(kfile: KerasFile, node: LayerNode) -> bool:
     return "module" in tests or id(node.statement) in tests
 
 
-_TEST_PACKAGES = frozenset({"pytest", "unittest", "absl"})
+_TEST_PACKAGES = frozenset({"pytest", "unittest"})
+_TEST_MODULES = ("absl.testing", "keras.src.testing", "keras.testing", "tf_keras.src.testing",
+                 "tensorflow.python.keras.testing_infra", "tensorflow.python.framework.test_util",
+                 "tensorflow.test")
 
 
 def _collect_tests(body: Iterable, inside: bool, found: set) -> None:
@@ -1063,7 +1067,7 @@ def _collect_tests(body: Iterable, inside: bool, found: set) -> None:
             here = inside or statement.name.value.startswith("test")
         elif isinstance(statement, cst.ClassDef):
             here = inside or statement.name.value.startswith("Test") or any(
-                dotted_name(base.value).endswith("TestCase") for base in statement.bases)
+                _last_name(base.value).endswith("TestCase") for base in statement.bases)
         if here:
             found.add(id(statement))
         for block in _blocks(statement):
@@ -1086,12 +1090,11 @@ def _blocks(statement: cst.CSTNode) -> Iterator[Iterable]:
             yield body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else body
 
 
-def dotted_name(expression: cst.CSTNode) -> str:
-    if isinstance(expression, cst.Name):
-        return expression.value
+def _last_name(expression: cst.CSTNode) -> str:
+    """`Dense` for `layers.Dense` or `Dense`; empty for anything else."""
     if isinstance(expression, cst.Attribute):
-        return f"{dotted_name(expression.value)}.{expression.attr.value}"
-    return ""
+        return expression.attr.value
+    return expression.value if isinstance(expression, cst.Name) else ""
 
 
 _MERGE_FUNCTIONS = frozenset({"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"})
@@ -1208,10 +1211,10 @@ def reaches_only_outputs(kfile: KerasFile, node: LayerNode, through) -> bool:
     return True
 
 
-def describe(node: LayerNode) -> str:
+def describe(kfile: KerasFile, node: LayerNode) -> str:
     """How a message names a layer or op: `Activation('relu')`, `ReLU`, `tf.nn.relu`."""
     if node.kind.startswith("op:") and isinstance(node.call, cst.Call):
-        return dotted_name(node.call.func) or node.short
+        return kfile.code(node.call.func)
     if node.short == "Activation":
         name = node.activation()
         return f"Activation('{name}')" if isinstance(name, str) else "Activation"
@@ -1223,7 +1226,7 @@ def shape_activation(node: LayerNode) -> bool:
     return node.kind.startswith("op:") or is_layer_kind(node, ACTIVATION_LAYERS)
 
 
-def linear_path_end(node: LayerNode) -> bool:
+def keeps_linearity(node: LayerNode) -> bool:
     """A layer a linear output may pass through and stay linear (KT104)."""
     if is_layer_kind(node, PASS_THROUGH_LAYERS | RESHAPING_LAYERS):
         return True
@@ -1250,7 +1253,7 @@ def collapsing_successors(kfile: KerasFile, node: LayerNode) -> list[tuple[Layer
         if id(current) in outputs:
             return None  # the linear output is itself a result (an encoder's code, a second output)
         following = consumers(kfile, current)
-        if not linear_path_end(current) or not following:
+        if not keeps_linearity(current) or not following:
             return None
         stack.extend((n, path + (current,)) for n in following)
     return found
@@ -1337,7 +1340,7 @@ class MissingNonlinearity(Rule):
         first, second = width(node), width(successor)
         if first is None or second is None:
             # A bottleneck cannot be told apart: only a layer feeding the output layer.
-            return reaches_only_outputs(kfile, successor, lambda n: shape_activation(n) or linear_path_end(n))
+            return reaches_only_outputs(kfile, successor, lambda n: shape_activation(n) or keeps_linearity(n))
         if first < second:
             given = incoming_width(kfile, node)
             return given is not None and given <= first  # narrower than its input too: a bottleneck
@@ -1467,12 +1470,18 @@ def block(x, expanded, projected):
     x = layers.Conv2D(expanded, 1, activation="relu")(x)
     return x
 """,
-        # A unit test exercises the API, it does not train a model
+        # A unit test exercises the API, it does not train a model; nor do a test module's fixtures
         """
 import keras
 def test_stack():
     model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(2)])
     assert len(model.layers) == 2
+""",
+        """
+import pytest
+import keras
+def get_mlp():
+    return keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(2)])
 """,
     )
     INVALID = (
@@ -1586,16 +1595,17 @@ model = Regressor()
 """,
             (7,),
         ),
-        Invalid(  # TF1 functional layers
+        Invalid(  # TF1 functional layers (an absl application is not a test)
             """
 import tensorflow as tf
+from absl import app
 x = tf.placeholder(tf.float32, [None, 784])
 y = tf.placeholder(tf.int64, [None])
 hidden = tf.layers.dense(x, 256)
 logits = tf.layers.dense(hidden, 10)
 loss = tf.losses.sparse_softmax_cross_entropy(labels=y, logits=logits)
 """,
-            (5,),
+            (6,),
         ),
         Invalid(  # import-less snippet
             """
@@ -1723,9 +1733,9 @@ class DoubleActivation(Rule):
             if pair is None or in_unit_test(kfile, node):
                 continue
             layer, first, second = pair
-            fix = None
+            fix, name = None, describe(kfile, node)
             if first in _IDEMPOTENT and first == plain_activation(given_activation(layer)) == plain_activation(node):
-                message = (f"{describe(node)} repeats the '{first}' activation {layer.short} already applies "
+                message = (f"{name} repeats the '{first}' activation {layer.short} already applies "
                            f"('{first}' twice is '{first}'); remove it")
                 if all(self.redundant(kfile, instance) for instance in kfile.instances(node)):
                     edits = remove_layer(kfile, node)
@@ -1734,9 +1744,9 @@ class DoubleActivation(Rule):
                 message = (f"{node.short} after the 'relu' of {layer.short} does nothing: its input is never "
                            f"negative; drop activation='relu' from {layer.short} if {node.short} was meant")
             else:
-                message = (f"{describe(node)} applied on top of the '{first}' activation of {layer.short}: "
-                           f"two activations in a row; keep one (e.g. {layer.short}(..., activation=None) "
-                           f"followed by {describe(node)})")
+                message = (f"{name} applied on top of the '{first}' activation of {layer.short}: two "
+                           f"activations in a row; keep one (e.g. {layer.short}(..., activation=None) followed "
+                           f"by {name})")
             yield Finding(node.call, message, node.statement, fix)
 
     @staticmethod
@@ -2498,7 +2508,7 @@ class DropoutBeforePooling(Rule):
         rate = node.args.value("rate", 0)
         if isinstance(rate, Const) and not rate.value:
             return None
-        if not node.uses and isinstance(node.call, cst.Call) and dotted_name(node.call.func).endswith(".dropout"):
+        if not node.uses and isinstance(node.call, cst.Call) and _last_name(node.call.func) == "dropout":
             training = node.args.value("training", 3)  # tf.layers.dropout drops only when training=
             if training is None or (isinstance(training, Const) and not training.value):
                 return None
@@ -2764,7 +2774,7 @@ def constant_initializer(kfile: KerasFile, layer: LayerNode, keyword: str, posit
         if _literal_number(argument) is None:
             return None  # an array: a specific kernel (a fixed filter), not a symmetric start
     text = kfile.code(node)
-    return text if len(text) <= 40 else f"{dotted_name(node.func).rpartition('.')[2]}(...)"
+    return text if len(text) <= 40 else f"{_last_name(node.func)}(...)"
 
 
 _RECURRENT = frozenset({"LSTM", "GRU", "SimpleRNN", "ConvLSTM2D", "Bidirectional"})
