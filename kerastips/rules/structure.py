@@ -1273,11 +1273,14 @@ class MissingNonlinearity(Rule):
       BatchNormalization, `Lambda` or unknown code on the way, e.g. a residual projection
       (`Conv2D(f, 1)` then BN then `Add`) or a ResNet branch;
     - a linear layer whose output is also a model output (an encoder's linear code);
-    - a linear bottleneck: the layer is narrower than both what it reads and the layer it feeds
-      (`Dense(128, "relu")`, `Dense(16)`, `Dense(128, "relu")`; MobileNetV2's projections), a
-      low-rank factorization on purpose. When the widths are not literal, only a linear layer
+    - a linear bottleneck after a non-linear layer: the layer is narrower than both what it reads
+      and the layer it feeds (`Dense(128, "relu")`, `Dense(16)`, `Dense(128, "relu")`;
+      MobileNetV2's projections), a low-rank factorization on purpose. A stack of linear layers
+      is flagged whatever the widths. When the widths are not literal, only a linear layer
       feeding the model's output layer is flagged;
-    - a depthwise convolution followed by a pointwise one (a separable convolution);
+    - other factorizations that save weights: a linear 1x1 reduction before a larger kernel, a
+      `k x 1` convolution followed by a `1 x k` one, a depthwise convolution followed by a
+      pointwise one (a separable convolution);
     - an activation the linter cannot resolve (a variable, `**kwargs`), and unit tests.
 
     ## Why is this bad?
@@ -1341,10 +1344,13 @@ class MissingNonlinearity(Rule):
         if first is None or second is None:
             # A bottleneck cannot be told apart: only a layer feeding the output layer.
             return reaches_only_outputs(kfile, successor, lambda n: shape_activation(n) or keeps_linearity(n))
-        if first < second:
-            given = incoming_width(kfile, node)
-            return given is not None and given <= first  # narrower than its input too: a bottleneck
-        return True
+        given = incoming_width(kfile, node)
+        narrower = given is None or first < given
+        if first < second and narrower:
+            return False  # narrower than what it reads and what it feeds: a low-rank bottleneck
+        if narrower and pointwise(node) is True and pointwise(successor) is not True:
+            return False  # a 1x1 reduction before a wider kernel: a factorization that saves weights
+        return not spatially_separable(node, successor)
 
     VALID = (
         # Hidden layers with activations; the output layer itself may be linear
@@ -1420,6 +1426,18 @@ autoencoder = Sequential([
     layers.Dense(128, activation="relu"),
     layers.Dense(784, activation="sigmoid"),
 ])
+""",
+        # Factorizations that save weights: a linear 1x1 reduction before a 3x3 convolution, a
+        # 7x1 convolution followed by a 1x7 one
+        """
+from tensorflow.keras import layers
+def reduced(x):
+    x = layers.Conv2D(256, 3, padding="same", activation="relu")(x)
+    x = layers.Conv2D(64, 1)(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
+    y = layers.Conv2D(21, (7, 1), padding="same")(x)
+    y = layers.Conv2D(21, (1, 7), padding="same")(y)
+    return layers.Add()([x, y])
 """,
         # A linear code that is also a model output (the encoder)
         """
@@ -1565,6 +1583,17 @@ x = L.Conv2D(64, 3, activation="relu")(L.Conv2D(32, 3)(inputs))
 """,
             (5,),
         ),
+        Invalid(  # a 3x3 convolution into a 1x1 one as wide: one 3x3 convolution computes the same
+            """
+from tensorflow.keras import layers
+def head(x):
+    x = layers.Conv2D(128, 3, padding="same", activation="relu")(x)
+    x = layers.Conv2D(64, 3, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Conv2D(64, 1, activation="relu")(x)
+""",
+            (5,),
+        ),
         Invalid(  # a decoder: a linear Dense, reshaped, into a transposed convolution
             """
 from tensorflow import keras
@@ -1617,6 +1646,34 @@ model.add(MaxPooling2D())
             (3,),
         ),
     )
+
+def kernel(node: LayerNode) -> tuple | None:
+    """A layer's literal kernel size as a tuple ((1,) for Dense); None when not literal."""
+    if node.short == "Dense":
+        return (1,)
+    value = node.args.value("kernel_size", None if node.short in CONV_ALIASES else 1)
+    if isinstance(value, Const) and isinstance(value.value, int):
+        return (value.value,)
+    if isinstance(value, Seq) and value.items and all(isinstance(i, Const) and isinstance(i.value, int)
+                                                        for i in value.items):
+        return tuple(i.value for i in value.items)
+    return None
+
+
+def pointwise(node: LayerNode) -> bool | None:
+    """Whether a layer mixes channels only (Dense, a 1x1 convolution); None when not literal."""
+    size = kernel(node)
+    return None if size is None else all(d == 1 for d in size)
+
+
+def spatially_separable(first: LayerNode, second: LayerNode) -> bool:
+    """A k x 1 convolution followed by a 1 x k one (or the other way round): a large kernel
+    factorized on purpose (Inception, large-kernel segmentation blocks)."""
+    a, b = kernel(first), kernel(second)
+    if a is None or b is None or len(a) != 2 or len(b) != 2:
+        return False
+    return (a[1] == 1 < a[0] and b[0] == 1 < b[1]) or (a[0] == 1 < a[1] and b[1] == 1 < b[0])
+
 
 def input_linearity(kfile: KerasFile, node: LayerNode) -> str:
     """What a layer reads: "linear" (the model's raw input, or a linear layer's output),
