@@ -207,7 +207,7 @@ def test_option_from_config_reaches_the_rule(project):
         from tensorflow.keras import layers
 
         model = keras.Sequential([layers.Dense(10)])
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1, momentum=0.9), loss="mse")
         model.fit(x_train, y_train, batch_size=512, epochs=5, validation_split=0.2)
         """,
     )

@@ -48,15 +48,18 @@ def test_lint_samples_folder_prints_every_expected_finding():
 def test_json_output_round_trips_to_the_concise_findings():
     records = json.loads(_kerastips("lint", "samples/", "--output-format", "json").stdout)
     concise = [
-        f"{r['path']}:{r['location']['row']}:{r['location']['column']}: {r['code']} {r['message']}"
+        f"{r['path']}:{r['location']['row']}:{r['location']['column']}: {r['code']} "
+        f"{'[*] ' if r['fix']['applicability'] == 'safe' else ''}{r['message']}"
         for r in records
     ]
     assert concise == [line for sample in SAMPLES for line in _expected(sample)]
     assert {r["severity"] for r in records} == {"warning"}
     assert all(r["fix"] in ({"available": False, "applicability": None},
-                            {"available": True, "applicability": "unsafe"}) for r in records)
+                            {"available": True, "applicability": "unsafe"},
+                            {"available": True, "applicability": "safe"}) for r in records)
 
 
-def test_every_core_rule_is_shown_by_the_samples():
+def test_every_core_rule_and_every_rule_family_is_shown_by_the_samples():
     codes = {line.split(": ")[1].split()[0] for s in SAMPLES for line in _expected(s)}
     assert {"KT101", "KT301", "KT302", "KT401"} <= codes
+    assert {code[:3] for code in codes} == {"KT1", "KT2", "KT3", "KT4", "KT5"}

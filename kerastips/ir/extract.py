@@ -734,6 +734,13 @@ class Extractor:
                 return Tensor(frozenset({self.opaque(call)}))
             return UNKNOWN
         if name.startswith("keras.layers.") or name.startswith(("keras_nlp.layers.", "keras_hub.layers.")):
+            if short in names.MERGE_FUNCTIONS and name.startswith("keras.layers."):
+                # layers.add([a, b]): an Add layer made and applied in one call
+                node = self.new_node(f"keras.layers.{names.MERGE_FUNCTIONS[short]}", call, Args([], {}))
+                return self.apply_layer(node, args, call)
+            spelled = call.func.attr.value if isinstance(call.func, cst.Attribute) else getattr(call.func, "value", "")
+            if spelled in names.OLD_LAYER_NAMES:  # Keras 1: Convolution2D(filters, rows, cols, ...)
+                args = Args(args.positional[:1], args.keywords, args.star)
             return self.new_node(name, call, args)
         if (name.startswith(_PREPROCESSORS) or short == "ImageDataGenerator") and short[:1].isupper():
             return PreprocessorValue(name, args)

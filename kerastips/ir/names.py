@@ -102,9 +102,25 @@ SCHEDULES = frozenset(
      "PiecewiseConstantDecay", "PolynomialDecay", "LearningRateSchedule"}
 )
 
+# Keras 1 spellings that still appear in the wild.
+OLD_LAYER_NAMES = {
+    "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
+    "Deconvolution2D": "Conv2DTranspose", "Deconvolution3D": "Conv3DTranspose",
+    "AtrousConvolution2D": "Conv2D", "SeparableConvolution1D": "SeparableConv1D",
+    "SeparableConvolution2D": "SeparableConv2D", "Convolution2DTranspose": "Conv2DTranspose",
+    "Convolution3DTranspose": "Conv3DTranspose",
+}
+# Functional merge helpers: layers.add([a, b]) is Add()([a, b]).
+MERGE_FUNCTIONS = {
+    "add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
+    "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate", "dot": "Dot",
+}
+
+
 # Public names a bare, un-imported identifier may stand for in a snippet.
 _BARE = {
     **{name: f"keras.layers.{name}" for name in KNOWN_LAYERS},
+    **{name: f"keras.layers.{new}" for name, new in OLD_LAYER_NAMES.items()},
     **{name: f"keras.optimizers.{name}" for name in OPTIMIZERS},
     **{name: f"keras.optimizers.schedules.{name}" for name in SCHEDULES},
     "Sequential": "keras.Sequential",
@@ -151,6 +167,8 @@ def canonical(dotted: str) -> str:
 def _canonical_keras(parts: list[str]) -> str:
     if not parts:
         return "keras"
+    if parts[0] == "layers" and parts[-1] in OLD_LAYER_NAMES:
+        return f"keras.layers.{OLD_LAYER_NAMES[parts[-1]]}"
     # Old implementation paths: keras.engine.sequential.Sequential, keras.models.Model, ...
     if parts[-1] in ("Sequential", "Model", "Input") and parts[0] in (
         "models", "engine", "src", "layers", "Sequential", "Model", "Input"

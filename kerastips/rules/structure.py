@@ -1002,21 +1002,8 @@ def _normalizes_away_bias(node: LayerNode) -> bool:
 
 # ---- shared by KT104-KT108 -------------------------------------------------------------------
 
-# Older spellings Keras still accepts (`keras.layers.Convolution2D` is Conv2D).
-CONV_ALIASES = {
-    "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
-    "Convolution2DTranspose": "Conv2DTranspose", "Convolution3DTranspose": "Conv3DTranspose",
-    "Deconvolution2D": "Conv2DTranspose", "Deconvolution3D": "Conv3DTranspose",
-    "SeparableConvolution1D": "SeparableConv1D", "SeparableConvolution2D": "SeparableConv2D",
-}
-
-
-def _with_aliases(group: frozenset) -> frozenset:
-    return group | {alias for alias, name in CONV_ALIASES.items() if name in group}
-
-
 # Layers that compute an affine map of their input (a kernel, and usually a bias).
-AFFINE_LAYERS = _with_aliases(LINEAR_WITH_ACTIVATION - {"EinsumDense"})
+AFFINE_LAYERS = LINEAR_WITH_ACTIVATION - {"EinsumDense"}
 # Affine layers whose composition without an activation is one affine map of the same kind. A
 # depthwise convolution followed by a pointwise one is a separable convolution on purpose.
 COLLAPSIBLE_LAYERS = AFFINE_LAYERS - {"DepthwiseConv1D", "DepthwiseConv2D"}
@@ -1133,20 +1120,9 @@ def is_affine(node: LayerNode, group: frozenset = AFFINE_LAYERS) -> bool:
     return is_layer_kind(node, group)
 
 
-def layer_activation(node: LayerNode):
-    """`node.activation()`, also for the old convolution spellings (`Convolution2D`), whose
-    activation is read from the keyword only (Keras 1 took it as the fifth positional argument)."""
-    if node.is_keras_layer and node.short in CONV_ALIASES:
-        given = node.args.value("activation")
-        if given is not None:
-            return activation_name(given)
-        return UNKNOWN if node.args.star or len(node.args.positional) > 3 else None
-    return node.activation()
-
-
 def is_linear(node: LayerNode) -> bool:
     """An affine layer that provably applies no activation (none given, None or "linear")."""
-    if not is_affine(node) or node.args.star or layer_activation(node) is not None:
+    if not is_affine(node) or node.args.star or node.activation() is not None:
         return False
     # Convolutions take activation= positionally only after six other arguments.
     return node.short == "Dense" or "activation" in node.args.keywords or len(node.args.positional) <= 6
@@ -1651,7 +1627,7 @@ def kernel(node: LayerNode) -> tuple | None:
     """A layer's literal kernel size as a tuple ((1,) for Dense); None when not literal."""
     if node.short == "Dense":
         return (1,)
-    value = node.args.value("kernel_size", None if node.short in CONV_ALIASES else 1)
+    value = node.args.value("kernel_size", 1)
     if isinstance(value, Const) and isinstance(value.value, int):
         return (value.value,)
     if isinstance(value, Seq) and value.items and all(isinstance(i, Const) and isinstance(i.value, int)
@@ -1695,7 +1671,7 @@ def input_linearity(kfile: KerasFile, node: LayerNode) -> str:
             return "linear"
         if is_layer_kind(source, PASS_THROUGH_LAYERS | RESHAPING_LAYERS):
             continue
-        activation = layer_activation(source) if (is_affine(source) and not source.args.star) or \
+        activation = source.activation() if (is_affine(source) and not source.args.star) or \
             shape_activation(source) or source.short == "Activation" else UNKNOWN
         if activation is UNKNOWN:
             return "unknown"
@@ -1818,7 +1794,7 @@ class DoubleActivation(Rule):
         layer = next(iter(inputs))
         if not is_affine(layer) or layer.args.star:
             return None
-        first = layer_activation(layer)
+        first = layer.activation()
         if first is None or first is UNKNOWN:
             return None
         return layer, first, node.activation()
@@ -2050,12 +2026,12 @@ model.add(Convolution2D(64, 3, 3, border_mode='same', activation='relu', input_s
     )
 
 # Layers whose output keeps two or three spatial axes (rank 4 or 5).
-SPATIAL_LAYERS = _with_aliases(frozenset(
+SPATIAL_LAYERS = frozenset(
     {"Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose", "SeparableConv2D", "DepthwiseConv2D",
      "LocallyConnected2D", "MaxPooling2D", "MaxPooling3D", "AveragePooling2D", "AveragePooling3D",
      "MaxPool2D", "MaxPool3D", "AvgPool2D", "AvgPool3D"}
-))
-UPSAMPLING_LAYERS = _with_aliases(frozenset({"Conv2DTranspose", "Conv3DTranspose", "UpSampling2D", "UpSampling3D"}))
+)
+UPSAMPLING_LAYERS = frozenset({"Conv2DTranspose", "Conv3DTranspose", "UpSampling2D", "UpSampling3D"})
 # Layers that keep the rank of a feature map.
 _RANK_KEEPING = BATCHNORM_LAYERS | NOISE_LAYERS | ACTIVATION_LAYERS | frozenset(
     {"ZeroPadding2D", "ZeroPadding3D", "Cropping2D", "Cropping3D", "UpSampling2D", "UpSampling3D",
@@ -2110,7 +2086,7 @@ def downsampled(kfile: KerasFile, node: LayerNode) -> bool:
         if is_layer_kind(current, POOLING_LAYERS):
             return True
         if is_affine(current):
-            strides = current.args.value("strides", 2 if current.short not in CONV_ALIASES else None) \
+            strides = current.args.value("strides", 2) \
                 or current.args.value("subsample")
             if isinstance(strides, Const) and isinstance(strides.value, int) and strides.value > 1:
                 return True
