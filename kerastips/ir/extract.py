@@ -209,6 +209,7 @@ class Extractor:
 
     def run(self) -> KerasFile:
         self.kfile.imports = self.imports
+        self.in_test = int(_is_test_module(self.module))  # a test module's code builds fixtures
         self.exec_block(self.module.body, self.globals)
         while self.pending:  # what no call reached: analysed on its own, callers before callees
             item = next((i for i in self.pending if not self.referenced(i)), self.pending[0])
@@ -902,7 +903,7 @@ class Extractor:
     # ---- Keras objects -----------------------------------------------------------------------
 
     def new_node(self, kind: str, call: cst.CSTNode | None, args: Args, cls: ClassInfo | None = None) -> LayerNode:
-        node = LayerNode(kind, call, self.statement, args, cls)
+        node = LayerNode(kind, call, self.statement, args, cls, in_test=self.in_test > 0)
         self.kfile.nodes.append(node)
         return node
 
@@ -1337,6 +1338,29 @@ def _compare(left, operator: cst.CSTNode, right) -> Value:
         return Const(bool(_COMPARE[type(operator)](left, right)))
     except (TypeError, KeyError):
         return UNKNOWN
+
+
+_TEST_FRAMEWORKS = ("pytest", "unittest", "absl.testing", "keras.src.testing", "keras.testing",
+                    "tf_keras.src.testing", "tensorflow.python.keras.testing_infra",
+                    "tensorflow.python.framework.test_util")
+
+
+def _is_test_module(module: cst.Module) -> bool:
+    """A module that imports a test framework at its top level is a test module."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                modules = [_dotted(alias.name) for alias in small.names]
+            elif isinstance(small, cst.ImportFrom) and small.module is not None:
+                names_ = [] if isinstance(small.names, cst.ImportStar) else small.names
+                modules = [_dotted(small.module)] + [f"{_dotted(small.module)}.{_dotted(a.name)}" for a in names_]
+            else:
+                continue
+            if any(m == f or m.startswith(f + ".") for m in modules for f in _TEST_FRAMEWORKS):
+                return True
+    return False
 
 
 def _is_super(node: cst.CSTNode) -> bool:

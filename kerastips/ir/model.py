@@ -172,6 +172,7 @@ class LayerNode(Value):
     args: Args
     cls: Optional["ClassInfo"] = None
     uses: list = field(default_factory=list)
+    in_test: bool = False  # made inside a unit test (exercising the API, not building a model)
 
     @property
     def short(self) -> str:
@@ -447,6 +448,27 @@ class KerasFile:
     siblings: dict = field(default_factory=dict)  # id(statement) -> (its block, its index)
     _successors: Optional[dict] = None
     _instances: Optional[dict] = None
+    _memo: dict = field(default_factory=dict)
+
+    def memo(self, key: str, compute):
+        """A derived analysis of this file (shapes...), computed once and dropped with the file."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    @property
+    def output_nodes(self) -> frozenset:
+        """ids of the nodes whose output leaves the layer graph: models' outputs, and the tensors
+        a loss is computed on (TF1 graphs have no model object)."""
+        def compute() -> frozenset:
+            found = {id(node) for model in self.models for node in model.tail}
+            for loss in self.losses:
+                for value, _ in loss.args.positional + list(loss.args.keywords.values()):
+                    for item in ([value] if isinstance(value, Tensor) else getattr(value, "items", [])):
+                        if isinstance(item, Tensor):
+                            found |= {id(p) for p in item.producers}
+            return frozenset(found)
+        return self.memo("output_nodes", compute)
 
     def inputs_of(self, node: LayerNode) -> set:
         return self.preds.get(node, set())

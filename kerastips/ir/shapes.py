@@ -27,7 +27,6 @@ Where a layer cannot apply to its input (a window larger than the feature map wi
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -88,13 +87,7 @@ class Mismatch:
 
 def shapes_of(kfile: KerasFile) -> "Shapes":
     """The (cached) shape analysis of a file, shared by the rules that use it."""
-    found = _CACHE.get(kfile)
-    if found is None:
-        found = _CACHE[kfile] = Shapes(kfile)
-    return found
-
-
-_CACHE: "weakref.WeakKeyDictionary[KerasFile, Shapes]" = weakref.WeakKeyDictionary()
+    return kfile.memo("shapes", lambda: Shapes(kfile))
 
 
 class Shapes:

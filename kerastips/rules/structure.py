@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import ast
-import weakref
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import libcst as cst
 
 from kerastips.edits import Applicability, Edit, Fix, replace_keyword, with_argument, without_argument
-from kerastips.ir.extract import contains
 from kerastips.ir.model import (
     UNKNOWN,
     Const,
@@ -17,7 +15,6 @@ from kerastips.ir.model import (
     LayerNode,
     Ref,
     Seq,
-    Tensor,
     activation_name,
     is_layer_kind,
 )
@@ -1022,98 +1019,11 @@ POOLING_LAYERS = frozenset(
      "GlobalMaxPool3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D"}
 )
 
-_TESTS: "weakref.WeakKeyDictionary[KerasFile, frozenset]" = weakref.WeakKeyDictionary()
-_OUTPUTS: "weakref.WeakKeyDictionary[KerasFile, frozenset]" = weakref.WeakKeyDictionary()
-
-
-def in_unit_test(kfile: KerasFile, node: LayerNode) -> bool:
-    """Whether the layer is made inside a unit test (a `test*` function, a `Test*`/TestCase class):
-    such code exercises the API, it does not train a model."""
-    if kfile not in _TESTS:
-        found: set = set()
-        if any(dotted.split(".")[0] in _TEST_PACKAGES or dotted.startswith(_TEST_MODULES)
-               for dotted in kfile.imports.values()):
-            found.add("module")  # a test module: its helper functions build fixtures
-        else:
-            _collect_tests(kfile.module.body, False, found)
-        _TESTS[kfile] = frozenset(found)
-    tests = _TESTS[kfile]
-    return "module" in tests or id(node.statement) in tests
-
-
-_TEST_PACKAGES = frozenset({"pytest", "unittest"})
-_TEST_MODULES = ("absl.testing", "keras.src.testing", "keras.testing", "tf_keras.src.testing",
-                 "tensorflow.python.keras.testing_infra", "tensorflow.python.framework.test_util",
-                 "tensorflow.test")
-
-
-def _collect_tests(body: Iterable, inside: bool, found: set) -> None:
-    for statement in body:
-        here = inside
-        if isinstance(statement, cst.FunctionDef):
-            here = inside or statement.name.value.startswith("test")
-        elif isinstance(statement, cst.ClassDef):
-            here = inside or statement.name.value.startswith("Test") or any(
-                _last_name(base.value).endswith("TestCase") for base in statement.bases)
-        if here:
-            found.add(id(statement))
-        for block in _blocks(statement):
-            _collect_tests(block, here, found)
-
-
-def _blocks(statement: cst.CSTNode) -> Iterator[Iterable]:
-    """The statement lists nested in a compound statement (bodies, else/elif/except/finally/case)."""
-    parts = [getattr(statement, name, None) for name in ("body", "orelse", "finalbody")]
-    parts += list(getattr(statement, "handlers", ()) or ()) + list(getattr(statement, "cases", ()) or ())
-    for part in parts:
-        if part is None or isinstance(part, (cst.SimpleStatementLine, cst.BaseSmallStatement)):
-            continue
-        if isinstance(part, cst.If):  # elif
-            yield [part]
-        elif isinstance(part, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-            yield part.body
-        elif hasattr(part, "body"):
-            body = part.body
-            yield body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else body
-
-
 def _last_name(expression: cst.CSTNode) -> str:
     """`Dense` for `layers.Dense` or `Dense`; empty for anything else."""
     if isinstance(expression, cst.Attribute):
         return expression.attr.value
     return expression.value if isinstance(expression, cst.Name) else ""
-
-
-_MERGE_FUNCTIONS = frozenset({"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"})
-_MERGES: "weakref.WeakKeyDictionary[KerasFile, dict]" = weakref.WeakKeyDictionary()
-
-
-def consumers(kfile: KerasFile, node: LayerNode) -> set:
-    """What reads a layer's output: the layer graph's successors, plus the functional merge
-    helpers (`keras.layers.concatenate([a, b])`, `layers.add([x, y])`), which the graph does not
-    connect to their inputs."""
-    if kfile not in _MERGES:
-        merges: dict = {}
-        for each in kfile.nodes:
-            if each.is_keras_layer and each.short in _MERGE_FUNCTIONS:
-                for value, _ in each.args.positional + list(each.args.keywords.values()):
-                    for tensor in contains(value, Tensor):
-                        for producer in tensor.producers:
-                            merges.setdefault(id(producer), set()).add(each)
-        _MERGES[kfile] = merges
-    return kfile.outputs_of(node) | _MERGES[kfile].get(id(node), set())
-
-
-def model_outputs(kfile: KerasFile) -> frozenset:
-    """ids of the nodes whose output leaves the layer graph: models' outputs, and the tensors
-    a loss is computed on (TF1 graphs have no model object)."""
-    if kfile not in _OUTPUTS:
-        found = {id(node) for model in kfile.models for node in model.tail}
-        for loss in kfile.losses:
-            for value, _ in loss.args.positional + list(loss.args.keywords.values()):
-                found |= {id(p) for tensor in contains(value, Tensor) for p in tensor.producers}
-        _OUTPUTS[kfile] = frozenset(found)
-    return _OUTPUTS[kfile]
 
 
 def is_affine(node: LayerNode, group: frozenset = AFFINE_LAYERS) -> bool:
@@ -1171,7 +1081,7 @@ def incoming_width(kfile: KerasFile, node: LayerNode) -> int | None:
 def reaches_only_outputs(kfile: KerasFile, node: LayerNode, through) -> bool:
     """Whether every path from `node` leads, through layers `through(layer)` accepts, to a
     model output (the node itself may be one)."""
-    outputs = model_outputs(kfile)
+    outputs = kfile.output_nodes
     stack, seen = [node], set()
     while stack:
         current = stack.pop()
@@ -1180,7 +1090,7 @@ def reaches_only_outputs(kfile: KerasFile, node: LayerNode, through) -> bool:
         seen.add(id(current))
         if current is not node and not through(current):
             return False
-        following = consumers(kfile, current)
+        following = kfile.outputs_of(current)
         if not following and id(current) not in outputs:
             return False
         stack.extend(following)
@@ -1213,9 +1123,9 @@ def collapsing_successors(kfile: KerasFile, node: LayerNode) -> list[tuple[Layer
     """The affine layers a linear layer's output reaches with nothing non-linear on the way, each
     with the layers between; None unless that is all its output reaches (no model output, no
     merge, pooling, attention, activation or unknown code on any path)."""
-    outputs = model_outputs(kfile)
+    outputs = kfile.output_nodes
     found: list[tuple[LayerNode, tuple]] = []
-    stack, seen = [(n, ()) for n in consumers(kfile, node)], {id(node)}
+    stack, seen = [(n, ()) for n in kfile.outputs_of(node)], {id(node)}
     if not stack:
         return None
     while stack:
@@ -1228,7 +1138,7 @@ def collapsing_successors(kfile: KerasFile, node: LayerNode) -> list[tuple[Layer
             continue
         if id(current) in outputs:
             return None  # the linear output is itself a result (an encoder's code, a second output)
-        following = consumers(kfile, current)
+        following = kfile.outputs_of(current)
         if not keeps_linearity(current) or not following:
             return None
         stack.extend((n, path + (current,)) for n in following)
@@ -1292,12 +1202,12 @@ class MissingNonlinearity(Rule):
     summary = "Two Dense/Conv layers with no non-linear activation between them"
 
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
-        outputs = model_outputs(kfile)
+        outputs = kfile.output_nodes
         for node in kfile.nodes:
             if not is_linear(node) or not is_affine(node, COLLAPSIBLE_LAYERS) or id(node) in outputs:
                 continue
             successors = collapsing_successors(kfile, node)
-            if not successors or in_unit_test(kfile, node):
+            if not successors or node.in_test:
                 continue
             for successor, path in successors:
                 if self.collapses(kfile, node, successor, path):
@@ -1763,7 +1673,7 @@ class DoubleActivation(Rule):
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         for node in kfile.nodes:
             pair = self.doubled(kfile, node)
-            if pair is None or in_unit_test(kfile, node):
+            if pair is None or node.in_test:
                 continue
             layer, first, second = pair
             fix, name = None, describe(kfile, node)
@@ -2159,7 +2069,7 @@ class MissingFlatten(Rule):
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         for node in kfile.nodes:
             source = self.unflattened(kfile, node)
-            if source is None or in_unit_test(kfile, node):
+            if source is None or node.in_test:
                 continue
             fix = None
             if all(self.unflattened(kfile, instance) is not None for instance in kfile.instances(node)):
@@ -2518,7 +2428,7 @@ class DropoutBeforePooling(Rule):
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         for node in kfile.nodes:
             pooling = self.pooled(kfile, node)
-            if pooling is None or in_unit_test(kfile, node):
+            if pooling is None or node.in_test:
                 continue
             fix = None
             if node.args.value("noise_shape", 1) is None and all(
@@ -2545,7 +2455,7 @@ class DropoutBeforePooling(Rule):
             training = node.args.value("training", 3)  # tf.layers.dropout drops only when training=
             if training is None or (isinstance(training, Const) and not training.value):
                 return None
-        following = consumers(kfile, node)
+        following = kfile.outputs_of(node)
         pooling = next(iter(following)) if len(following) == 1 else None
         if pooling is None or not is_layer_kind(pooling, POOLING_LAYERS):
             return None
@@ -2817,8 +2727,8 @@ def _feeds_a_layer(kfile: KerasFile, node: LayerNode) -> bool:
     """Whether every path from the layer reaches another weighted layer (Dense, convolution,
     recurrent) through layers that add no parameters of their own; False when its output is a
     model output, joins a merge (a zero-initialized residual branch) or meets unknown code."""
-    outputs = model_outputs(kfile)
-    stack, seen = list(consumers(kfile, node)), {id(node)}
+    outputs = kfile.output_nodes
+    stack, seen = list(kfile.outputs_of(node)), {id(node)}
     if not stack or id(node) in outputs:
         return False
     while stack:
@@ -2834,7 +2744,7 @@ def _feeds_a_layer(kfile: KerasFile, node: LayerNode) -> bool:
                               | frozenset({"LayerNormalization", "GroupNormalization"}))
                 or current.kind.startswith("op:")):
             return False
-        following = consumers(kfile, current)
+        following = kfile.outputs_of(current)
         if not following:
             return False
         stack.extend(following)
@@ -2898,7 +2808,7 @@ class ConstantInitializer(Rule):
                 continue
             trainable = node.args.value("trainable")
             if (trainable is not None and not (isinstance(trainable, Const) and trainable.value is True)) \
-                    or not _feeds_a_layer(kfile, node) or in_unit_test(kfile, node):
+                    or not _feeds_a_layer(kfile, node) or node.in_test:
                 continue
             yield Finding(
                 node.call,
