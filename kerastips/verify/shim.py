@@ -1,0 +1,549 @@
+"""The runtime shim of `kerastips verify`: runs ONE variant of a training script, in this process.
+
+    python -m kerastips.verify.shim JOB.json OUT.json
+
+JOB.json (written by the runner): {"script", "source", "variant", "seed", "backend", "strategy",
+"cpu_replicas", "epochs", "steps_per_epoch", "max_samples", "fit_index", "argv"}. OUT.json gets one
+result record (kerastips.verify.RECORD_KEYS) however the script ends.
+
+In order, before the script runs: the devices are configured (N logical CPUs), the framework and
+Keras are imported, every seeding function the script may call is wrapped so that the run's seed
+is folded into the script's own seeds, the run is seeded, the distribution engine is opened and
+entered (so that the model the script builds is the engine's), and `keras.Model.fit` is wrapped.
+Each fit is capped to the budget (epochs, steps per epoch, array samples); the fit at
+`fit_index` also gets the symptom monitor and is timed and recorded, and the script is stopped
+right after it. The script runs as `__main__` with its own path, argv and sys.path[0]; its stdout
+and stderr are the process's, which the runner captures. Nothing heavy is done besides what the
+script does: no extra forward passes, no per-batch hooks.
+
+This module imports TensorFlow/Keras; the lint path never imports it.
+"""
+
+from __future__ import annotations
+
+import time
+
+_STARTED = time.perf_counter()  # before anything is imported: the process start is the runner's
+
+import errno  # noqa: E402
+import functools  # noqa: E402
+import inspect  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+import types  # noqa: E402
+
+from kerastips.verify import strategies  # noqa: E402  (plain logic; imports no framework)
+
+_PREFIX = "[kerastips verify]"
+_SEED_MODULUS = 2**31 - 1
+
+
+class StopScript(BaseException):
+    """Raised after the recorded fit: ends the script (a BaseException, so that the script's own
+    `except Exception` does not swallow it)."""
+
+
+def note(message: str) -> None:
+    print(f"{_PREFIX} {message}", file=sys.stderr, flush=True)
+
+
+# ---- seeding -------------------------------------------------------------------------------------
+
+
+def mix_seed(user_seed, run_seed: int):
+    """The seed a run gives a script that seeds itself with `user_seed`: the script's own seed for
+    run seed 0 (the script as written), a different but fixed one for every other run seed."""
+    if user_seed is None or isinstance(user_seed, bool) or not isinstance(user_seed, int):
+        return user_seed  # None (reseed from entropy) or a non-integer: the function's own business
+    if run_seed == 0:
+        return user_seed
+    return (user_seed + run_seed * 1_000_003) % _SEED_MODULUS
+
+
+class Seeding:
+    """Wraps keras.utils.set_random_seed, random.seed, numpy.random.seed, tf.random.set_seed (and
+    torch.manual_seed on the torch backend) so that the run's seed is folded into every seed the
+    script sets. Keras' own set_random_seed calls the others: only the outermost call mixes."""
+
+    def __init__(self, run_seed: int) -> None:
+        self.run_seed = run_seed
+        self.depth = 0
+        self.originals: dict = {}
+
+    def wrap(self, function):
+        seeding = self
+
+        @functools.wraps(function)
+        def seeded(seed=None, *args, **kwargs):
+            if seeding.depth:
+                return function(seed, *args, **kwargs)
+            seeding.depth += 1
+            try:
+                return function(mix_seed(seed, seeding.run_seed), *args, **kwargs)
+            finally:
+                seeding.depth -= 1
+
+        seeded.__kerastips_original__ = function
+        return seeded
+
+    def install(self, keras, backend: str) -> None:
+        import numpy as np
+
+        from keras.src.utils import rng_utils
+
+        keras_seed = rng_utils.set_random_seed
+        self.originals["keras"] = keras_seed
+        wrapped = self.wrap(keras_seed)
+        rng_utils.set_random_seed = wrapped  # modules imported later (tf.keras) bind this one
+        for module in list(sys.modules.values()):  # ... and those already imported are rebound
+            if getattr(module, "set_random_seed", None) is keras_seed and module is not rng_utils:
+                try:
+                    module.set_random_seed = wrapped
+                except (AttributeError, TypeError):
+                    pass
+        self.originals["random"] = random.seed
+        random.seed = self.wrap(random.seed)
+        self.originals["numpy"] = np.random.seed
+        np.random.seed = self.wrap(np.random.seed)
+        tf = sys.modules.get("tensorflow")
+        if tf is not None:
+            self.originals["tensorflow"] = tf.random.set_seed
+            tf.random.set_seed = self.wrap(tf.random.set_seed)
+        if backend == "torch":
+            import torch
+
+            self.originals["torch"] = torch.manual_seed
+            torch.manual_seed = self.wrap(torch.manual_seed)
+
+    def seed_run(self) -> None:
+        """Seed Python, NumPy and the framework for this run (Keras' own function does them all)."""
+        self.originals["keras"](mix_seed(0, self.run_seed))
+
+
+# ---- the budget -----------------------------------------------------------------------------------
+
+
+def _is_dataset(value) -> bool:
+    module = type(value).__module__ or ""
+    return module.startswith("tensorflow") and hasattr(value, "element_spec")
+
+
+def _is_array(value) -> bool:
+    shape = getattr(value, "shape", None)
+    return shape is not None and not _is_dataset(value) and len(shape) >= 1 and shape[0] is not None
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def _array_rows(value) -> int | None:
+    """The number of rows of array data (arrays or nested lists/tuples/dicts of them), else None."""
+    leaves = list(_leaves(value))
+    if not leaves or not all(_is_array(leaf) for leaf in leaves):
+        return None
+    return int(leaves[0].shape[0])
+
+
+def _take(value, rows):
+    """`value` (an array structure) with only `rows` (sorted indices), structure kept."""
+    if isinstance(value, dict):
+        return type(value)((key, _take(item, rows)) for key, item in value.items())
+    if isinstance(value, tuple):
+        return tuple(_take(item, rows) for item in value)
+    if isinstance(value, list):
+        return [_take(item, rows) for item in value]
+    if hasattr(value, "iloc"):  # pandas: positions, not labels or columns
+        return value.iloc[rows]
+    if type(value).__module__ == "numpy":
+        return value[rows]
+    import numpy as np
+
+    return np.asarray(value)[rows]
+
+
+def _sample_rows(count: int, limit: int):
+    """A fixed, representative subset of `count` rows: seeded at 0 whatever the run seed, so that
+    every variant and seed trains on the same rows; in the data's own order."""
+    import numpy as np
+
+    return np.sort(np.random.default_rng(0).choice(count, size=limit, replace=False))
+
+
+class Budget:
+    def __init__(self, job: dict) -> None:
+        self.epochs = job.get("epochs")
+        self.steps_per_epoch = job.get("steps_per_epoch")
+        self.max_samples = job.get("max_samples")
+
+    def cap(self, arguments: dict) -> tuple[dict, list[str]]:
+        """The fit arguments within the budget, and what was changed (for the log)."""
+        capped, changes = dict(arguments), []
+        initial = int(capped.get("initial_epoch") or 0)
+        epochs = capped.get("epochs", 1)
+        if self.epochs is not None and isinstance(epochs, int) and epochs - initial > self.epochs:
+            capped["epochs"] = initial + self.epochs
+            changes.append(f"epochs {epochs} -> {capped['epochs']}")
+        if self.max_samples is not None:
+            for keys in (("x", "y", "sample_weight"),):
+                rows = _array_rows([capped.get(k) for k in keys if capped.get(k) is not None])
+                if rows is not None and rows > self.max_samples:
+                    chosen = _sample_rows(rows, self.max_samples)
+                    for key in keys:
+                        if capped.get(key) is not None:
+                            capped[key] = _take(capped[key], chosen)
+                    changes.append(f"samples {rows} -> {self.max_samples}")
+            validation = capped.get("validation_data")
+            rows = _array_rows(validation) if isinstance(validation, (tuple, list)) else None
+            if rows is not None and rows > self.max_samples:
+                capped["validation_data"] = _take(validation, _sample_rows(rows, self.max_samples))
+                changes.append(f"validation samples {rows} -> {self.max_samples}")
+        if self.steps_per_epoch is not None:
+            steps = capped.get("steps_per_epoch")
+            if steps is None or steps > self.steps_per_epoch:
+                capped["steps_per_epoch"] = self.steps_per_epoch
+                changes.append(f"steps_per_epoch {steps} -> {self.steps_per_epoch}")
+            validation = capped.get("validation_data")
+            if validation is not None and not isinstance(validation, (tuple, list)):
+                steps = capped.get("validation_steps")  # a dataset or generator: steps cap it
+                if steps is None or steps > self.steps_per_epoch:
+                    capped["validation_steps"] = self.steps_per_epoch
+                    changes.append(f"validation_steps {steps} -> {self.steps_per_epoch}")
+        if capped.get("verbose", "auto") in ("auto", 1):
+            capped["verbose"] = 2  # one line an epoch in the log, no progress bar redrawn per batch
+        return capped, changes
+
+
+def samples_per_epoch(arguments: dict) -> int | None:
+    """How many samples one epoch of this fit trains on, for array data; None when unknown."""
+    rows = _array_rows(arguments.get("x"))
+    if rows is None:
+        return None
+    split = arguments.get("validation_split") or 0.0
+    if split and arguments.get("validation_data") is None:
+        rows = int(rows * (1.0 - split))
+    batch = arguments.get("batch_size") or 32
+    steps = arguments.get("steps_per_epoch")
+    return rows if steps is None else min(rows, int(steps) * int(batch))
+
+
+def sample_batch(arguments: dict, rows: int = 128):
+    """A small batch of the training inputs and targets for the symptom monitor (no copy of the
+    data beyond these rows); None where the data is not arrays (the monitor takes a dataset's first
+    batch itself)."""
+    x, y = arguments.get("x"), arguments.get("y")
+    if _array_rows(x) is None:
+        return (x, None) if _is_dataset(x) else (None, None)
+
+    def head(value):
+        if isinstance(value, dict):
+            return {key: head(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(head(item) for item in value)
+        return value.iloc[:rows] if hasattr(value, "iloc") else value[:rows]
+
+    return head(x), (head(y) if y is not None and _array_rows(y) is not None else None)
+
+
+# ---- the fit ------------------------------------------------------------------------------------------
+
+
+class EpochTimer:
+    """Training time per epoch without the validation pass: epoch start to validation start (or
+    the epoch's end). Epoch-level hooks only."""
+
+    def __init__(self, keras) -> None:
+        timer = self
+
+        class _Timer(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                timer.started = time.perf_counter()
+
+            def on_test_begin(self, logs=None):
+                timer.stop()
+
+            def on_epoch_end(self, epoch, logs=None):
+                timer.stop()
+
+        self.callback = _Timer()
+        self.started: float | None = None
+        self.epochs: list[float] = []  # seconds of training in each epoch
+
+    def stop(self) -> None:
+        if self.started is not None:
+            self.epochs.append(time.perf_counter() - self.started)
+            self.started = None
+
+    def throughput(self, samples_per_epoch: int | None) -> float | None:
+        """Samples per second of training: over the epochs after the first when there are some
+        (the first one traces and compiles the step), else over the first."""
+        timed = self.epochs[1:] or self.epochs
+        seconds = sum(timed)
+        if samples_per_epoch is None or not timed or seconds <= 0:
+            return None
+        return samples_per_epoch * len(timed) / seconds
+
+
+class FitPatch:
+    """keras.Model.fit within the budget; the fit at `fit_index` is monitored, timed, recorded,
+    and ends the script."""
+
+    def __init__(self, keras, job: dict, record: dict, monitor_class) -> None:
+        self.keras = keras
+        self.budget = Budget(job)
+        self.fit_index = int(job.get("fit_index") or 0)
+        self.record = record
+        self.monitor_class = monitor_class
+        self.calls = 0
+        self.done = False
+        self.original = keras.Model.fit
+        self.signature = inspect.signature(self.original)
+
+    def install(self) -> None:
+        patch = self
+
+        @functools.wraps(self.original)
+        def fit(model, *args, **kwargs):
+            return patch.fit(model, args, kwargs)
+
+        self.keras.Model.fit = fit
+
+    def fit(self, model, args, kwargs):
+        if self.done:
+            raise StopScript  # the script caught the stop and went on: end it at its next fit
+        try:
+            arguments = self.signature.bind(model, *args, **kwargs).arguments
+        except TypeError:
+            return self.original(model, *args, **kwargs)  # let Keras say what is wrong
+        arguments.pop("self", None)
+        extra = arguments.pop("kwargs", {})  # a backend's fit may take **kwargs
+        index, self.calls = self.calls, self.calls + 1
+        capped, changes = self.budget.cap(arguments)
+        capped.update(extra)
+        what = "recorded" if index == self.fit_index else "not recorded"
+        note(f"fit #{index} ({what}): " + (", ".join(changes) if changes else "within the budget"))
+        if index != self.fit_index:
+            return self.original(model, **capped)
+        return self._recorded_fit(model, capped)
+
+    def _recorded_fit(self, model, capped: dict):
+        keras = self.keras
+        callbacks = list(capped.get("callbacks") or [])
+        monitor = None
+        if self.monitor_class is not None:
+            x_sample, y_sample = sample_batch(capped)
+            try:
+                monitor = self.monitor_class(x_sample, y_sample)
+                callbacks.append(monitor)
+            except Exception as exc:  # noqa: BLE001 - a diagnostic never stops the training
+                self._unavailable(f"SymptomMonitor could not start: {type(exc).__name__}: {exc}")
+        timer = EpochTimer(keras)
+        callbacks.append(timer.callback)
+        capped["callbacks"] = callbacks
+        self.record["status"] = "error"  # until fit returns
+        started = time.perf_counter()
+        try:
+            history = self.original(model, **capped)
+        finally:
+            self.record["fit_time_s"] = time.perf_counter() - started
+            if monitor is not None:
+                self.record["diagnostics"] += list(getattr(monitor, "symptoms", None) or [])
+        values = {key: [_float(value) for value in series]
+                  for key, series in (getattr(history, "history", None) or {}).items()}
+        self.record["history"] = values
+        self.record["epochs"] = max((len(series) for series in values.values()), default=0)
+        self.record["samples_per_s"] = timer.throughput(samples_per_epoch(capped))
+        self.record["status"] = "ok"
+        self.done = True
+        raise StopScript
+
+    def _unavailable(self, detail: str) -> None:
+        self.record["diagnostics"].append({"name": "diagnostics-unavailable", "epoch": None, "detail": detail})
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# ---- errors -------------------------------------------------------------------------------------
+
+
+def describe_error(exc: BaseException, script: str) -> str:
+    """One line for the user: what went wrong and where in the script."""
+    where = ""
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
+              if os.path.abspath(frame.filename) == script]
+    if frames:
+        where = f" (at {os.path.basename(script)}:{frames[-1].lineno})"
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return f"the script needs a module that is not installed: {exc.name}{where}"
+    if isinstance(exc, FileNotFoundError) or (
+        isinstance(exc, OSError) and exc.errno == errno.ENOENT
+    ):
+        missing = exc.filename or str(exc)
+        return f"the script needs data that is missing: {missing}{where}"
+    text = f"{exc}"
+    if "URL fetch failure" in text or type(exc).__name__ in ("URLError", "gaierror", "ConnectionError"):
+        return f"the script needs data that is missing: it tried to download it ({_first_line(text)}){where}"
+    message = _first_line(text)
+    return f"{type(exc).__name__}: {message}{where}" if message else f"{type(exc).__name__}{where}"
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# ---- the run ------------------------------------------------------------------------------------
+
+
+def new_record(job: dict) -> dict:
+    return {
+        "variant": job["variant"],
+        "seed": int(job["seed"]),
+        "status": "error",
+        "error": None,
+        "backend": job["backend"],
+        "strategy": {"name": job.get("strategy") or "auto", "replicas": 0},
+        "history": {},
+        "epochs": 0,
+        "wall_time_s": 0.0,
+        "fit_time_s": 0.0,
+        "samples_per_s": None,
+        "diagnostics": [],
+    }
+
+
+def _monitor_tools():
+    """SymptomMonitor and symptoms_from_history when the diagnostics module is there."""
+    try:
+        from kerastips.verify import diagnostics
+    except ImportError:
+        return None, None
+    except Exception as exc:  # noqa: BLE001 - diagnostics are an extra, never a reason to fail
+        note(f"diagnostics unavailable: {type(exc).__name__}: {exc}")
+        return None, None
+    try:
+        monitor = diagnostics.SymptomMonitor
+    except Exception as exc:  # noqa: BLE001
+        note(f"SymptomMonitor unavailable: {type(exc).__name__}: {exc}")
+        monitor = None
+    return monitor, getattr(diagnostics, "symptoms_from_history", None)
+
+
+MARKS: dict = {}  # perf_counter() when the framework was imported, the script started and ended
+
+
+def run(job: dict, record: dict) -> None:
+    backend = job["backend"]
+    script = os.path.abspath(job["script"])
+    strategies.prepare(backend, job.get("cpu_replicas"))
+    import keras
+
+    if keras.backend.backend() != backend:
+        raise RuntimeError(f"Keras runs the {keras.backend.backend()} backend, not {backend}")
+    MARKS["imported"] = time.perf_counter()
+    seeding = Seeding(int(job["seed"]))
+    seeding.install(keras, backend)
+    seeding.seed_run()
+    engine = strategies.open_engine(backend, job.get("strategy") or "auto", job.get("cpu_replicas"))
+    record["strategy"] = engine.describe()
+    note(f"{engine.name} with {engine.replicas} replica(s) on {', '.join(engine.devices)}; seed {job['seed']}")
+    monitor_class, from_history = _monitor_tools()
+    patch = FitPatch(keras, job, record, monitor_class)
+    patch.install()
+
+    module = types.ModuleType("__main__")
+    module.__file__ = script
+    module.__builtins__ = __builtins__
+    sys.modules["__main__"] = module
+    sys.argv = [job.get("argv0") or script, *job.get("argv", [])]
+    sys.path[0] = os.path.dirname(script)
+    code = compile(job["source"], script, "exec")
+    MARKS["script"] = time.perf_counter()
+    try:
+        exec(code, module.__dict__)
+    except StopScript:
+        pass
+    except SystemExit as exc:
+        if exc.code not in (None, 0) and not patch.done:
+            record["status"] = "error"
+            record["error"] = f"the script exited with status {exc.code}"
+    except BaseException as exc:
+        if not patch.done:
+            traceback.print_exc()
+            record["status"] = "error"
+            record["error"] = describe_error(exc, script)
+    MARKS["ended"] = time.perf_counter()
+    if not patch.done and record["error"] is None:
+        record["status"] = "no-fit"
+        if patch.calls == 0:
+            record["error"] = "the script ended without training a Keras model (no Model.fit call)"
+        else:
+            record["error"] = (f"the script called Model.fit {patch.calls} time(s); "
+                               f"--fit-index {patch.fit_index} needs {patch.fit_index + 1}")
+    if from_history is not None and record["history"]:
+        try:
+            known = {(item.get("name"), item.get("epoch")) for item in record["diagnostics"]}
+            record["diagnostics"] += [item for item in from_history(record["history"])
+                                      if (item.get("name"), item.get("epoch")) not in known]
+        except Exception as exc:  # noqa: BLE001
+            note(f"symptoms_from_history failed: {type(exc).__name__}: {exc}")
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3:
+        print("usage: python -m kerastips.verify.shim JOB.json OUT.json", file=sys.stderr)
+        return 2
+    with open(argv[1], encoding="utf-8") as handle:
+        job = json.load(handle)
+    record = new_record(job)
+    try:
+        run(job, record)
+    except BaseException as exc:  # the shim's own failure (framework, engine) is the run's result
+        traceback.print_exc()
+        record["status"] = "error"
+        record["error"] = f"verification setup failed: {type(exc).__name__}: {_first_line(str(exc))}"
+    record["wall_time_s"] = time.perf_counter() - _STARTED
+    if len(MARKS) == 3:
+        note("timings: imports {:.3f} s, setup {:.3f} s, script {:.3f} s (fit {:.3f} s), total {:.3f} s".format(
+            MARKS["imported"] - _STARTED, MARKS["script"] - MARKS["imported"],
+            MARKS["ended"] - MARKS["script"], record["fit_time_s"], record["wall_time_s"]))
+    record["diagnostics"] = _plain_diagnostics(record["diagnostics"])
+    temporary = argv[2] + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(record, handle)
+    os.replace(temporary, argv[2])
+    return 0
+
+
+def _plain_diagnostics(items) -> list:
+    plain = []
+    for item in items:
+        if isinstance(item, dict) and "name" in item:
+            epoch = item.get("epoch")
+            plain.append({"name": str(item["name"]),
+                          "epoch": int(epoch) if isinstance(epoch, (int, float)) and math.isfinite(epoch) else None,
+                          "detail": str(item.get("detail", ""))})
+    return plain
+
+
+if __name__ == "__main__":
+    code = main(sys.argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # skip the framework's teardown (thread pools, strategies): the record is written
