@@ -163,6 +163,155 @@ def fix(
     sys.exit(EXIT_FINDINGS if changed and not apply else EXIT_CLEAN)
 
 
+@cli.command(context_settings={"show_default": True})
+@click.argument("script", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("script_args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--rules", "rules_", metavar="CODES", multiple=True,
+              help="Verify only these rules' fixes (comma-separated codes) [default: every enabled rule].")
+@click.option("--together", is_flag=True, help="One variant with every fix, instead of one per fix.")
+@click.option("--backend", type=click.Choice(["tensorflow", "jax", "torch"]), default=None,
+              help="Keras backend of the runs [default: $KERAS_BACKEND, else tensorflow].")
+@click.option("--strategy", type=click.Choice(["auto", "mirrored", "multiworker", "one-device",
+                                                "jax-data-parallel"]), default="auto",
+              help="Distribution engine; auto: MultiWorkerMirrored with TF_CONFIG, Mirrored over "
+                   "several devices, else one device (JAX: DataParallel).")
+@click.option("--cpu-replicas", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Train on N logical CPU devices instead of the GPUs.")
+@click.option("--epochs", type=click.IntRange(min=1), default=3, help="Most epochs a fit trains.")
+@click.option("--steps-per-epoch", type=click.IntRange(min=1), default=20, help="Most steps an epoch trains.")
+@click.option("--max-samples", type=click.IntRange(min=1), default=4096,
+              help="Most training (and validation) samples of array data.")
+@click.option("--seeds", type=click.IntRange(min=1), default=3, help="Runs of each variant (seeds 0..K-1).")
+@click.option("--fit-index", type=click.IntRange(min=0), default=0,
+              help="Which Model.fit call of the script to record (0: the first); the script stops after it.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=900.0,
+              help="Seconds one run may take before it is stopped.")
+@click.option("--json", "json_path", metavar="PATH", default=None,
+              help="Write every result and the summary as JSON to PATH ('-': stdout).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the loss/val_loss curves to a PNG (needs the plot extra).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read [tool.kerastips] from this TOML file instead of the nearest pyproject.toml.")
+@click.option("--debug", is_flag=True, help="Show each failed run's output and kerastips' own tracebacks.")
+def verify(script: Path, script_args: tuple[str, ...], rules_: tuple[str, ...], together: bool,
+           backend: str | None, strategy: str, cpu_replicas: int | None, epochs: int,
+           steps_per_epoch: int, max_samples: int, seeds: int, fit_index: int, timeout: float,
+           json_path: str | None, plot_path: Path | None, config: Path | None, debug: bool) -> None:
+    """Train SCRIPT as written and with each fix, on a small seeded budget, and say whether each
+    fix helped. Arguments after `--` go to the script.
+
+    Each (variant, seed) runs in its own process through a real distribution engine
+    (tf.distribute on TensorFlow, keras.distribution on JAX). Needs the verify extra.
+
+    Exit codes: 0 every run trained; 1 some run failed (error, timeout, no fit); 2 nothing could be
+    verified (usage, configuration, an unreadable script).
+    """
+    try:
+        _verify(script, script_args, _split(rules_), together, backend, strategy, cpu_replicas,
+                epochs, steps_per_epoch, max_samples, seeds, fit_index, timeout, json_path,
+                plot_path, config, debug)
+    except Exception:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+            sys.exit(EXIT_ERROR)
+        raise
+
+
+def _verify(script, script_args, codes, together, backend, strategy, cpu_replicas, epochs,
+            steps_per_epoch, max_samples, seeds, fit_index, timeout, json_path, plot_path, config,
+            debug) -> None:
+    import os
+
+    from kerastips.engine import SourceError, decode_with_encoding, read_file
+    from kerastips.verify import runner
+    from kerastips.verify.strategies import StrategyError
+
+    try:
+        source, _ = decode_with_encoding(read_file(script))
+    except SourceError as exc:
+        _fail(f"{script}: {exc}")
+    try:
+        settings = load_settings([str(script)], config=config, select=codes or None)
+    except ConfigError as exc:
+        _fail(str(exc))
+    backend = backend or os.environ.get("KERAS_BACKEND") or "tensorflow"
+    options = runner.Options(
+        backend=backend, strategy=strategy, cpu_replicas=cpu_replicas, epochs=epochs,
+        steps_per_epoch=steps_per_epoch, max_samples=max_samples, fit_index=fit_index, seeds=seeds,
+        timeout=timeout, argv=tuple(script_args),
+    )
+    try:
+        options.check()
+    except (ValueError, StrategyError) as exc:
+        _fail(str(exc))
+    try:
+        variants, notes = runner.plan_variants(source, str(script), settings.rules_for(script), together)
+    except SourceError as exc:
+        _fail(f"{script}: {exc}")
+    for line in notes:
+        if codes:  # only the rules asked for by name deserve a word
+            click.echo(f"note: {line}", err=True)
+    if len(variants) == 1:
+        click.echo(f"nothing to verify: no fix of the selected rules changes {script}", err=True)
+        sys.exit(EXIT_CLEAN)
+    try:
+        from kerastips.verify import report as verify_report
+    except ImportError as exc:
+        _fail(f"the verify report is not available ({exc})")
+
+    fixes = ", ".join(variant.name if variant.name != runner.TOGETHER else "together (" + "+".join(variant.codes) + ")"
+                      for variant in variants[1:])
+    budget = f"{epochs} epoch(s) x {steps_per_epoch} step(s), at most {max_samples} samples"
+    engine = strategy + (f", {cpu_replicas} CPU replica(s)" if cpu_replicas else "")
+    click.echo(f"verifying {script}: original vs {fixes}; {seeds} seed(s); {backend}, {engine}; "
+               f"budget {budget}", err=True)
+    for variant in variants[1:]:
+        for line in variant.applied:
+            click.echo(f"  {variant.name}: {line}", err=True)
+
+    with verify_report.Progress(len(variants) * seeds) as progress:
+        results = runner.run_all(script, variants, options, on_start=progress.start,
+                                 on_result=lambda r: progress.advance(r["variant"], r["seed"], r["status"]))
+    summary = verify_report.summarize(results)
+
+    failed = runner.failures(results)
+    for record in failed:
+        click.echo(f"error: {record['variant']} seed {record['seed']}: {record['status']}: "
+                   f"{record['error']}", err=True)
+        if debug and record.get("log"):
+            click.echo(f"---- output of {record['variant']} seed {record['seed']} (end) ----", err=True)
+            click.echo(record["log"][-6000:].rstrip("\n"), err=True)
+            click.echo("----", err=True)
+
+    to_stderr = json_path == "-"  # stdout carries the JSON alone
+    stream = sys.stderr if to_stderr else sys.stdout
+    if not stream.isatty() and hasattr(verify_report, "render_text"):
+        table = verify_report.render_text(summary)  # a file or a pipe: plain text, full width
+    else:
+        table = verify_report.render_table(summary)
+    if isinstance(table, str):
+        click.echo(table, nl=False, err=to_stderr)
+    else:
+        from rich.console import Console
+
+        Console(stderr=to_stderr).print(table)
+    if json_path is not None:
+        try:
+            verify_report.write_json(results, summary, json_path)
+        except OSError as exc:
+            _fail(f"{json_path}: cannot write: {exc.strerror or exc}")
+    if plot_path is not None:
+        try:
+            verify_report.plot(results, plot_path)
+        except ImportError as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{plot_path}: cannot write: {exc.strerror or exc}")
+    sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
 @cli.command()
 @click.argument("code")
 def rule(code: str) -> None:
