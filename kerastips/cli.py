@@ -192,11 +192,14 @@ def fix(
               help="Write the loss/val_loss curves to a PNG (needs the plot extra).")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
               help="Read [tool.kerastips] from this TOML file instead of the nearest pyproject.toml.")
+@click.option("--diagnostics/--no-diagnostics", default=True,
+              help="Watch the recorded fit for symptoms (NaN loss, exploding gradients, dead ReLUs...).")
 @click.option("--debug", is_flag=True, help="Show each failed run's output and kerastips' own tracebacks.")
 def verify(script: Path, script_args: tuple[str, ...], rules_: tuple[str, ...], together: bool,
            backend: str | None, strategy: str, cpu_replicas: int | None, epochs: int,
            steps_per_epoch: int, max_samples: int, seeds: int, fit_index: int, timeout: float,
-           json_path: str | None, plot_path: Path | None, config: Path | None, debug: bool) -> None:
+           json_path: str | None, plot_path: Path | None, config: Path | None, diagnostics: bool,
+           debug: bool) -> None:
     """Train SCRIPT as written and with each fix, on a small seeded budget, and say whether each
     fix helped. Arguments after `--` go to the script.
 
@@ -209,7 +212,7 @@ def verify(script: Path, script_args: tuple[str, ...], rules_: tuple[str, ...], 
     try:
         _verify(script, script_args, _split(rules_), together, backend, strategy, cpu_replicas,
                 epochs, steps_per_epoch, max_samples, seeds, fit_index, timeout, json_path,
-                plot_path, config, debug)
+                plot_path, config, diagnostics, debug)
     except Exception:
         if debug:
             import traceback
@@ -221,7 +224,7 @@ def verify(script: Path, script_args: tuple[str, ...], rules_: tuple[str, ...], 
 
 def _verify(script, script_args, codes, together, backend, strategy, cpu_replicas, epochs,
             steps_per_epoch, max_samples, seeds, fit_index, timeout, json_path, plot_path, config,
-            debug) -> None:
+            diagnostics, debug) -> None:
     import os
 
     from kerastips.engine import SourceError, decode_with_encoding, read_file
@@ -240,7 +243,7 @@ def _verify(script, script_args, codes, together, backend, strategy, cpu_replica
     options = runner.Options(
         backend=backend, strategy=strategy, cpu_replicas=cpu_replicas, epochs=epochs,
         steps_per_epoch=steps_per_epoch, max_samples=max_samples, fit_index=fit_index, seeds=seeds,
-        timeout=timeout, argv=tuple(script_args),
+        timeout=timeout, argv=tuple(script_args), diagnostics=diagnostics,
     )
     try:
         options.check()

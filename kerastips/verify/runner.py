@@ -9,6 +9,7 @@ crashes, hangs past the timeout or writes no record becomes that variant's resul
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -48,12 +49,17 @@ class Options:
     fit_index: int = 0
     seeds: int = 1
     timeout: float = 900.0
+    diagnostics: bool = True  # the symptom monitor on the recorded fit
     argv: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)  # extra environment for every run
 
     def check(self) -> None:
         """Refuse what cannot run (StrategyError / ValueError), before any process starts."""
         strategies.check(self.backend, self.strategy, self.cpu_replicas, {**os.environ, **self.env})
+        for module, extra in (("keras", "verify"), (self.backend, None)):
+            if importlib.util.find_spec(module) is None:
+                hint = f"pip install 'kerastips[{extra}]'" if extra else f"install {module}"
+                raise ValueError(f"verification runs need {module}, which is not installed ({hint})")
         for name in ("epochs", "steps_per_epoch", "max_samples"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -125,6 +131,7 @@ def job_for(script: str | os.PathLike, variant: Variant, seed: int, options: Opt
         "steps_per_epoch": options.steps_per_epoch,
         "max_samples": options.max_samples,
         "fit_index": options.fit_index,
+        "diagnostics": options.diagnostics,
     }
 
 
@@ -163,7 +170,10 @@ def run_variant(script: str | os.PathLike, variant: Variant, seed: int, options:
     except subprocess.TimeoutExpired:
         timed_out = True
         _kill(process)
-        output, _ = process.communicate()
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # something outside the group holds the pipe open
+            output = b""
     except BaseException:  # Ctrl-C: the run goes down with us
         _kill(process)
         process.wait()

@@ -3,7 +3,8 @@
     python -m kerastips.verify.shim JOB.json OUT.json
 
 JOB.json (written by the runner): {"script", "source", "variant", "seed", "backend", "strategy",
-"cpu_replicas", "epochs", "steps_per_epoch", "max_samples", "fit_index", "argv"}. OUT.json gets one
+"cpu_replicas", "epochs", "steps_per_epoch", "max_samples", "fit_index", "argv", "argv0",
+"diagnostics"}. OUT.json gets one
 result record (kerastips.verify.RECORD_KEYS) however the script ends.
 
 In order, before the script runs: the devices are configured (N logical CPUs), the framework and
@@ -32,6 +33,7 @@ import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 import types  # noqa: E402
@@ -39,6 +41,7 @@ import types  # noqa: E402
 from kerastips.verify import strategies  # noqa: E402  (plain logic; imports no framework)
 
 _PREFIX = "[kerastips verify]"
+MONITOR_CHECKS = 5
 _SEED_MODULUS = 2**31 - 1
 
 
@@ -100,11 +103,9 @@ class Seeding:
         wrapped = self.wrap(keras_seed)
         rng_utils.set_random_seed = wrapped  # modules imported later (tf.keras) bind this one
         for module in list(sys.modules.values()):  # ... and those already imported are rebound
-            if getattr(module, "set_random_seed", None) is keras_seed and module is not rng_utils:
-                try:
-                    module.set_random_seed = wrapped
-                except (AttributeError, TypeError):
-                    pass
+            namespace = getattr(module, "__dict__", None)  # (a plain lookup: no lazy import runs)
+            if isinstance(namespace, dict) and namespace.get("set_random_seed") is keras_seed:
+                namespace["set_random_seed"] = wrapped
         self.originals["random"] = random.seed
         random.seed = self.wrap(random.seed)
         self.originals["numpy"] = np.random.seed
@@ -301,6 +302,7 @@ class FitPatch:
 
     def __init__(self, keras, job: dict, record: dict, monitor_class) -> None:
         self.keras = keras
+        self.script = os.path.abspath(job["script"])
         self.budget = Budget(job)
         self.fit_index = int(job.get("fit_index") or 0)
         self.record = record
@@ -344,7 +346,7 @@ class FitPatch:
         if self.monitor_class is not None:
             x_sample, y_sample = sample_batch(capped)
             try:
-                monitor = self.monitor_class(x_sample, y_sample)
+                monitor = self.monitor_class(x_sample, y_sample, **self._monitor_pace(capped))
                 callbacks.append(monitor)
             except Exception as exc:  # noqa: BLE001 - a diagnostic never stops the training
                 self._unavailable(f"SymptomMonitor could not start: {type(exc).__name__}: {exc}")
@@ -355,6 +357,10 @@ class FitPatch:
         started = time.perf_counter()
         try:
             history = self.original(model, **capped)
+        except Exception as exc:  # the run's result even if the script catches it and goes on
+            traceback.print_exc()
+            self.record["error"] = describe_error(exc, self.script)
+            raise
         finally:
             self.record["fit_time_s"] = time.perf_counter() - started
             if monitor is not None:
@@ -367,6 +373,17 @@ class FitPatch:
         self.record["status"] = "ok"
         self.done = True
         raise StopScript
+
+    def _monitor_pace(self, capped: dict) -> dict:
+        """Check the gradients and units on at most about MONITOR_CHECKS epochs of the fit (the
+        monitor adds the last one): each check is a forward and backward pass of its own."""
+        try:
+            if "every" not in inspect.signature(self.monitor_class).parameters:
+                return {}
+        except (TypeError, ValueError):
+            return {}
+        epochs = capped.get("epochs", 1) - int(capped.get("initial_epoch") or 0)
+        return {"every": max(1, math.ceil(epochs / MONITOR_CHECKS))} if isinstance(epochs, int) else {}
 
     def _unavailable(self, detail: str) -> None:
         self.record["diagnostics"].append({"name": "diagnostics-unavailable", "epoch": None, "detail": detail})
@@ -385,10 +402,13 @@ def _float(value) -> float | None:
 def describe_error(exc: BaseException, script: str) -> str:
     """One line for the user: what went wrong and where in the script."""
     where = ""
-    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
-              if os.path.abspath(frame.filename) == script]
-    if frames:
-        where = f" (at {os.path.basename(script)}:{frames[-1].lineno})"
+    # the innermost line of the script: in the traceback, or (an exception caught on its way up,
+    # inside the fit) in the stack that called the fit
+    for frames in (traceback.extract_tb(exc.__traceback__), traceback.extract_stack()):
+        lines = [frame.lineno for frame in frames if os.path.abspath(frame.filename) == script]
+        if lines:
+            where = f" (at {os.path.basename(script)}:{lines[-1]})"
+            break
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         return f"the script needs a module that is not installed: {exc.name}{where}"
     if isinstance(exc, FileNotFoundError) or (
@@ -403,8 +423,17 @@ def describe_error(exc: BaseException, script: str) -> str:
     return f"{type(exc).__name__}: {message}{where}" if message else f"{type(exc).__name__}{where}"
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_KERAS_PREAMBLE = re.compile(r"^Exception encountered when calling .*\.$")
+
+
 def _first_line(text: str, limit: int = 300) -> str:
-    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    """The line that says what went wrong: Keras' 'Exception encountered when calling X.' preamble
+    and terminal colours left out."""
+    lines = [line.strip() for line in _ANSI.sub("", text).splitlines() if line.strip()]
+    if len(lines) > 1 and _KERAS_PREAMBLE.match(lines[0]):
+        lines = lines[1:]
+    line = lines[0] if lines else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
@@ -463,7 +492,7 @@ def run(job: dict, record: dict) -> None:
     engine = strategies.open_engine(backend, job.get("strategy") or "auto", job.get("cpu_replicas"))
     record["strategy"] = engine.describe()
     note(f"{engine.name} with {engine.replicas} replica(s) on {', '.join(engine.devices)}; seed {job['seed']}")
-    monitor_class, from_history = _monitor_tools()
+    monitor_class, from_history = _monitor_tools() if job.get("diagnostics", True) else (None, None)
     patch = FitPatch(keras, job, record, monitor_class)
     patch.install()
 
@@ -485,10 +514,14 @@ def run(job: dict, record: dict) -> None:
             record["error"] = f"the script exited with status {exc.code}"
     except BaseException as exc:
         if not patch.done:
-            traceback.print_exc()
+            if record["error"] is None:  # (the recorded fit's own failure is logged already)
+                traceback.print_exc()
+                record["error"] = describe_error(exc, script)
             record["status"] = "error"
-            record["error"] = describe_error(exc, script)
     MARKS["ended"] = time.perf_counter()
+    known = strategies.known_failure(engine.name, record["error"] or "") if not patch.done else None
+    if known:
+        record["error"] = f"{known}: {record['error']}"
     if not patch.done and record["error"] is None:
         record["status"] = "no-fit"
         if patch.calls == 0:

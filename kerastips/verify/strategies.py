@@ -32,6 +32,19 @@ class StrategyError(Exception):
     """A strategy that cannot run as asked; the message is one line for the user."""
 
 
+# Keras 3 (through 3.15 with TensorFlow 2.21) cannot fit under MultiWorkerMirroredStrategy: its
+# symbolic build and metric reductions hand PerReplica values to the collective ops.
+MULTIWORKER_KERAS3 = ("Keras 3 cannot train under MultiWorkerMirroredStrategy yet "
+                      "(keras-team/keras#20585, tensorflow/tensorflow#72388)")
+
+
+def known_failure(engine_name: str, error: str) -> str | None:
+    """A known framework limitation behind a run's error, in words, or None."""
+    if engine_name == "MultiWorkerMirroredStrategy" and ("PerReplica" in error or "reduction dimension" in error):
+        return MULTIWORKER_KERAS3
+    return None
+
+
 def check(backend: str, strategy: str, cpu_replicas: int | None, env: Mapping[str, str]) -> None:
     """Refuse the combinations that cannot work, before anything is started."""
     if backend not in BACKENDS:
@@ -150,7 +163,9 @@ def _open_tensorflow(strategy: str, cpu_replicas: int | None) -> Engine:
         device = gpus[0].name if gpus else tf.config.list_logical_devices("CPU")[0].name
         made = tf.distribute.OneDeviceStrategy(device)
         devices = [device]
-    return Engine(type(made).__name__, made.num_replicas_in_sync, devices, made)
+    name = {"multiworker": "MultiWorkerMirroredStrategy", "mirrored": "MirroredStrategy"}.get(
+        strategy, "OneDeviceStrategy")  # (TF's class behind MultiWorkerMirrored is CollectiveAllReduce)
+    return Engine(name, made.num_replicas_in_sync, devices, made)
 
 
 def _open_jax(strategy: str) -> Engine:
