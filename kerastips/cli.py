@@ -231,6 +231,9 @@ def _verify(script, script_args, codes, together, backend, strategy, cpu_replica
     from kerastips.verify import runner
     from kerastips.verify.strategies import StrategyError
 
+    if script.suffix == ".ipynb":
+        _fail(f"{script}: verify runs Python scripts; export the notebook first "
+              "(jupyter nbconvert --to script)")
     try:
         source, _ = decode_with_encoding(read_file(script))
     except SourceError as exc:

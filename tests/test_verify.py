@@ -360,6 +360,8 @@ def test_the_command_refuses_what_cannot_run(tmp_path):
     engine = _kerastips("verify", str(SAMPLE), "--backend", "jax", "--strategy", "mirrored", cwd=tmp_path)
     assert engine.returncode == 2
     assert engine.stderr.strip().endswith("tf.distribute strategy: use --backend tensorflow)")
+    notebook = _kerastips("verify", str(tmp_path / "train.ipynb"), cwd=tmp_path)
+    assert notebook.returncode == 2 and "export the notebook first" in notebook.stderr
     clean = tmp_path / "clean.py"
     clean.write_text("import keras\n")
     nothing = _kerastips("verify", str(clean), cwd=tmp_path)
