@@ -17,7 +17,6 @@ from kerastips.config import ConfigError, load_settings
 from kerastips.diagnostic import Diagnostic, FileError
 from kerastips.discovery import discover
 from kerastips.engine import REPORT_BUGS, lint_file
-from kerastips.fixer import fix_file
 from kerastips.rules import ALL_RULES, rule_by_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -143,6 +142,8 @@ def fix(
     Exit codes: without --apply, 1 when a diff is pending and 0 when there is nothing to fix;
     with --apply, 0 once written; 2 when a file could not be read, parsed or written.
     """
+    from kerastips.fixer import fix_file  # libcst's codemod tooling: only the fix path pays for it
+
     settings, files, errors = _files(paths, select, extend_select, ignore, config, force_exclude)
     results = []
     for path in files:
