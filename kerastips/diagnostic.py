@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Diagnostic:
-    """One finding of one rule in one file. Lines and columns are 1-based; end is exclusive."""
+    """One finding of one rule in one file. Lines and columns are 1-based; end is exclusive.
+
+    In a notebook, `cell` is the 1-based number of the cell among all the notebook's cells and the
+    lines count within that cell; it is None in a plain source file.
+    """
 
     path: str
     line: int
@@ -20,6 +24,21 @@ class Diagnostic:
     severity: str  # "error" | "warning"
     fix_available: bool = False
     fix_applicability: str | None = None  # "safe" | "unsafe" when a fix is available
+    cell: int | None = None
+
+    @property
+    def location(self) -> str:
+        """`path:line:column`, or `nb.ipynb:cell 4:line 2:col 5` in a notebook."""
+        if self.cell is None:
+            return f"{self.path}:{self.line}:{self.column}"
+        return f"{self.path}:cell {self.cell}:line {self.line}:col {self.column}"
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.cell or 0, self.line, self.column, self.end_line,
+                self.end_column, self.code, self.message)
+
+    def __lt__(self, other: "Diagnostic") -> bool:
+        return self.sort_key() < other.sort_key()
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -78,7 +78,7 @@ def _as_diagnostic(error: FileError) -> Diagnostic:
 
 def _concise(d: Diagnostic) -> str:
     fixable = "[*] " if d.fix_applicability == "safe" else ""  # as Ruff: fixable by `fix --apply`
-    return f"{d.path}:{d.line}:{d.column}: {d.code} {fixable}{d.message}"
+    return f"{d.location}: {d.code} {fixable}{d.message}"
 
 
 def _full(d: Diagnostic, lines: list[str] | None) -> str:
