@@ -197,6 +197,60 @@ def test_verify_a_sample_through_a_real_mirrored_strategy(tmp_path):
         assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+SYMPTOMATIC = {
+    # seven linear layers of stddev 0.5 on 16 units: the gradient norm is far above 1e3 from the
+    # start (a tiny learning rate keeps the loss finite)
+    "exploding.py": """
+        import numpy as np
+        import keras
+
+        x = np.random.default_rng(0).normal(size=(256, 8)).astype("float32")
+        init = keras.initializers.RandomNormal(stddev=0.5)
+        model = keras.Sequential([keras.Input((8,))] + [
+            keras.layers.Dense(16 if i < 6 else 1, kernel_initializer=init) for i in range(7)])
+        model.compile(keras.optimizers.SGD(1e-9), "mse")
+        model.fit(x, x[:, :1], epochs=2, batch_size=32)
+    """,
+    # a bias of -10 before the ReLU: every unit outputs 0 for every sample
+    "dead_relu.py": """
+        import numpy as np
+        import keras
+
+        x = np.random.default_rng(0).normal(size=(256, 8)).astype("float32")
+        model = keras.Sequential([
+            keras.Input((8,)),
+            keras.layers.Dense(32, "relu", bias_initializer=keras.initializers.Constant(-10.0)),
+            keras.layers.Dense(1),
+        ])
+        model.compile("adam", "mse")
+        model.fit(x, x[:, :1], epochs=2, batch_size=32)
+    """,
+}
+
+
+@needs_training
+def test_the_symptoms_are_seen_through_a_real_mirrored_strategy(tmp_path):
+    # under MirroredStrategy the variables are distributed: the gradient check runs in a replica
+    def run(name: str) -> dict:
+        script = tmp_path / name
+        script.write_text(textwrap.dedent(SYMPTOMATIC[name]).lstrip())
+        work = tmp_path / f"work-{name}"
+        work.mkdir()
+        options = runner.Options(cpu_replicas=2, epochs=2, steps_per_epoch=4)
+        return runner.run_variant(script, runner.Variant(ORIGINAL, script.read_text()), 0, options, work)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        records = dict(zip(SYMPTOMATIC, pool.map(run, SYMPTOMATIC)))
+    for name, symptom in (("exploding.py", "exploding-gradients"), ("dead_relu.py", "dying-relu")):
+        record = records[name]
+        assert record["status"] == "ok", record["log"][-3000:]
+        assert record["strategy"] == {"name": "MirroredStrategy", "replicas": 2}
+        names = [item["name"] for item in record["diagnostics"]]
+        assert symptom in names and "diagnostics-unavailable" not in names, record["diagnostics"]
+    exploding = next(d for d in records["exploding.py"]["diagnostics"] if d["name"] == "exploding-gradients")
+    assert exploding["epoch"] == 1 and "above 1000" in exploding["detail"]
+
+
 # ---- failures are results -----------------------------------------------------------------------
 
 BAD_SCRIPTS = {

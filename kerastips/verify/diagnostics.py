@@ -326,10 +326,27 @@ def _tensorflow_loss_and_gradients(keras, model, x, y, variables):
     # The forward pass in training mode moves BatchNormalization statistics and seed states:
     # they are put back so that the check leaves the training exactly as it was.
     state = [(v, _value(keras, v)) for v in model.non_trainable_variables + model.metrics_variables]
-    try:
+
+    def loss_and_gradients():
         with tf.GradientTape() as tape:
             loss = _training_loss(model, x, y, model(x, training=True))
         return loss, tape.gradient(loss, variables)
+
+    try:
+        if not tf.distribute.in_cross_replica_context() or not tf.distribute.has_strategy():
+            return loss_and_gradients()
+        # Under a tf.distribute strategy a distributed variable is read in a replica: every
+        # replica gets the whole sample batch, so the first one's loss and gradients are the ones.
+        strategy = tf.distribute.get_strategy()
+        logger, level = tf.get_logger(), tf.get_logger().level
+        logger.setLevel("ERROR")  # its "MirroredStrategy eagerly" warning is about this check
+        try:
+            per_replica = strategy.run(loss_and_gradients)
+        finally:
+            logger.setLevel(level)
+        return tf.nest.map_structure(
+            lambda value: strategy.experimental_local_results(value)[0], per_replica
+        )
     finally:
         for variable, value in state:
             variable.assign(value)
