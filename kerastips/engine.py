@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Sequence, TypeVar
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from kerastips import HOMEPAGE
 from kerastips.diagnostic import Diagnostic, FileError
 from kerastips.ir.extract import extract
 from kerastips.ir.names import mentions_keras
@@ -29,7 +30,7 @@ _FILE_NOQA = re.compile(
 
 T = TypeVar("T")
 RECURSION_LIMIT = 20_000
-REPORT_BUGS = "please report it at https://github.com/kerastips/kerastips/issues"
+REPORT_BUGS = f"please report it at {HOMEPAGE}/issues"
 
 
 class SourceError(Exception):
@@ -209,4 +210,9 @@ def per_file(name: str, work: Callable[[], T], expected: tuple = (SourceError,))
 def lint_file(path: Path, rules: Sequence[Rule], display: str | None = None) -> list[Diagnostic] | FileError:
     """Lint one file on disk; every failure becomes a FileError, never an exception."""
     name = display or str(path)
-    return per_file(name, lambda: lint_source(decode(read_file(path)), name, rules))
+    return per_file(name, lambda: lint_bytes(read_file(path), name, rules))
+
+
+def lint_bytes(data: bytes, name: str, rules: Sequence[Rule]) -> list[Diagnostic]:
+    """Lint a file's content (from disk or stdin) reported as `name`; raises SourceError."""
+    return lint_source(decode(data), name, rules)

@@ -31,10 +31,18 @@ class FixResult:
     fixed: str
     applied: list = field(default_factory=list)  # Diagnostics whose fix was applied
     remaining: list = field(default_factory=list)  # Diagnostics left after fixing
+    encoding: str = "utf-8"  # the file's own, which the fixed text is written back in
 
     @property
     def changed(self) -> bool:
         return self.fixed != self.original
+
+    def fixed_bytes(self) -> bytes:
+        """The fixed text in the file's encoding; WriteError when it cannot be encoded."""
+        try:
+            return self.fixed.encode(self.encoding)
+        except UnicodeEncodeError:
+            raise WriteError(f"the fixed text cannot be encoded as {self.encoding}; not written") from None
 
     def diff(self) -> str:
         """A unified diff that `patch -p0` applies: lines end at line feeds only (a form feed or
@@ -113,17 +121,20 @@ def fix_file(path: Path, rules: Sequence[Rule], unsafe: bool, apply: bool,
 
     def work() -> FixResult:
         data = read_file(path)
-        source, encoding = decode_with_encoding(data)
-        result = fix_source(source, name, rules, unsafe)
+        result = fix_bytes(data, name, rules, unsafe)
         if apply and result.changed:
-            try:
-                fixed = result.fixed.encode(encoding)
-            except UnicodeEncodeError:
-                raise WriteError(f"the fixed text cannot be encoded as {encoding}; not written") from None
-            write_atomic(path, data, fixed)
+            write_atomic(path, data, result.fixed_bytes())
         return result
 
     return per_file(name, work, (SourceError, WriteError))
+
+
+def fix_bytes(data: bytes, name: str, rules: Sequence[Rule], unsafe: bool) -> FixResult:
+    """Fix a file's content (from disk or stdin), reported as `name`; raises SourceError."""
+    source, encoding = decode_with_encoding(data)
+    result = fix_source(source, name, rules, unsafe)
+    result.encoding = encoding
+    return result
 
 
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
