@@ -41,13 +41,13 @@ def discover(
         path = Path(given)
         if not path.exists():
             errors.append(FileError(str(path), "no such file or directory"))
-        elif not (force_exclude and _excluded_with_parents(path, settings)):
+        elif not (force_exclude and excluded_with_parents(path, settings)):
             for file in walker.walk(path) if path.is_dir() else (path,):
                 found.setdefault(os.path.realpath(file), file)
     return sorted(found.values(), key=str), errors
 
 
-def _excluded_with_parents(path: Path, settings: Settings) -> bool:
+def excluded_with_parents(path: Path, settings: Settings) -> bool:
     """Whether an explicitly named path, or a folder it lies in below the project root, is
     excluded."""
     absolute = Path(os.path.abspath(path))
