@@ -8,11 +8,13 @@ same text.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Sequence
 
 import click
 
+from kerastips import HOMEPAGE
 from kerastips.rules import ALL_RULES
 from kerastips.rules.base import Rule
 
@@ -23,6 +25,17 @@ TABLE_START, TABLE_END = "<!-- rules-table:start -->", "<!-- rules-table:end -->
 
 def page_name(rule: type[Rule]) -> str:
     return f"{rule.code}-{rule.name}.md"
+
+
+def rule_url(rule: type[Rule]) -> str:
+    """Where the rule's page is read on the web (SARIF helpUri)."""
+    return f"{HOMEPAGE}/blob/main/rules/{page_name(rule)}"
+
+
+def section(rule: type[Rule], title: str) -> str | None:
+    """The body of one `## title` section of the rule's documentation, or None."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", rule.doc(), re.M | re.S)
+    return match.group(1).strip() if match else None
 
 
 def render(rule: type[Rule]) -> str:

