@@ -13,13 +13,14 @@ from typing import NoReturn, Sequence
 import click
 
 from kerastips import __version__, docs, report
-from kerastips.config import ConfigError, load_settings
+from kerastips.config import ConfigError, load_settings, snippet, with_section
 from kerastips.diagnostic import Diagnostic, FileError
-from kerastips.discovery import discover
-from kerastips.engine import REPORT_BUGS, lint_file
+from kerastips.discovery import discover, excluded_with_parents
+from kerastips.engine import REPORT_BUGS, lint_bytes, lint_file, per_file
 from kerastips.rules import ALL_RULES, rule_by_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+STDIN = "-"  # the path that means: read the source from stdin
 
 _SELECTORS = dict(multiple=True, metavar="CODES", default=())  # repeatable, comma-separated
 
@@ -49,16 +50,22 @@ def _selection(command):
         click.option(
             "--force-exclude", is_flag=True, help="Apply the exclusions to paths named explicitly too."
         ),
+        click.option(
+            "--stdin-filename",
+            metavar="NAME",
+            help="Read the source from stdin (the path `-`) and report it as NAME; NAME picks the "
+            "configuration and per-file-ignores.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def _files(paths, select, extend_select, ignore, config, force_exclude):
-    """The settings and the files they select, or exit 2 on a configuration error."""
+def _settings(paths, select, extend_select, ignore, config):
+    """The settings for PATHS, or exit 2 on a configuration error."""
     try:
-        settings = load_settings(
+        return load_settings(
             paths,
             config=config,
             select=_split(select) if select else None,
@@ -67,14 +74,60 @@ def _files(paths, select, extend_select, ignore, config, force_exclude):
         )
     except ConfigError as exc:
         _fail(str(exc))
-    files, errors = discover(paths, settings, force_exclude=force_exclude)
-    return settings, files, errors
+
+
+def _stdin_name(paths: Sequence[str], stdin_filename: str | None) -> str | None:
+    """The name the stdin source is reported under, or None when PATHS are files and folders.
+
+    As in Ruff, `--stdin-filename` without paths reads stdin too."""
+    if STDIN not in paths and not (stdin_filename is not None and not paths):
+        if stdin_filename is not None:
+            _fail("--stdin-filename goes with the path `-` (the source read from stdin)")
+        return None
+    if len(paths) > 1:
+        _fail("`-` (stdin) cannot be combined with other paths")
+    return stdin_filename or STDIN
+
+
+def _read_stdin(name: str) -> bytes | FileError:
+    if sys.stdin is None:  # started with stdin closed
+        return FileError(name, "cannot read stdin: it is closed")
+    try:
+        return sys.stdin.buffer.read()
+    except (OSError, ValueError) as exc:  # ValueError: closed while running
+        return FileError(name, f"cannot read stdin: {getattr(exc, 'strerror', None) or exc}")
+
+
+def _lint_all(paths, stdin_name, settings, force_exclude) -> tuple[list[Diagnostic], list[FileError]]:
+    """Every finding and file error of one run, over the files of PATHS or the stdin source."""
+    if stdin_name is None:
+        files, errors = discover(paths, settings, force_exclude=force_exclude)
+        results = [lint_file(path, settings.rules_for(path), str(path)) for path in files]
+    else:
+        data, errors, results = _read_stdin(stdin_name), [], []
+        if isinstance(data, FileError):
+            results.append(data)
+        elif not (force_exclude and excluded_with_parents(Path(stdin_name), settings)):
+            rules = settings.rules_for(stdin_name)
+            results.append(per_file(stdin_name, lambda: lint_bytes(data, stdin_name, rules)))
+    diagnostics: list[Diagnostic] = []
+    for result in results:
+        if isinstance(result, FileError):
+            errors.append(result)
+        else:
+            diagnostics.extend(result)
+    return diagnostics, sorted(errors)
 
 
 @cli.command()
 @_selection
 @click.option(
-    "--output-format", type=click.Choice(report.FORMATS), default="concise", show_default=True
+    "--output-format",
+    type=click.Choice(report.FORMATS),
+    default="concise",
+    show_default=True,
+    help="concise/full: text; json: records (see the README); sarif: SARIF 2.1.0 for code "
+    "scanning; github: GitHub Actions annotations.",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Count the findings per rule, not list them.")
@@ -91,21 +144,18 @@ def lint(
     ignore: tuple[str, ...],
     config: Path | None,
     force_exclude: bool,
+    stdin_filename: str | None,
     output_format: str,
     exit_zero: bool,
     statistics: bool,
     output_file: Path | None,
 ) -> None:
-    """Lint PATHS (files and folders; default: the current folder)."""
-    settings, files, errors = _files(paths, select, extend_select, ignore, config, force_exclude)
-    diagnostics: list[Diagnostic] = []
-    for path in files:
-        result = lint_file(path, settings.rules_for(path), str(path))
-        if isinstance(result, FileError):
-            errors.append(result)
-        else:
-            diagnostics.extend(result)
-    errors.sort()
+    """Lint PATHS (files and folders; default: the current folder; `-`: stdin)."""
+    if statistics and output_format not in report.STATISTICS_FORMATS:
+        _fail(f"--statistics works with --output-format {', '.join(report.STATISTICS_FORMATS)}")
+    stdin_name = _stdin_name(paths, stdin_filename)
+    settings = _settings([stdin_name] if stdin_name else paths, select, extend_select, ignore, config)
+    diagnostics, errors = _lint_all(paths, stdin_name, settings, force_exclude)
     for error in errors:
         click.echo(report.file_error_line(error), err=True)
 
@@ -134,24 +184,33 @@ def fix(
     ignore: tuple[str, ...],
     config: Path | None,
     force_exclude: bool,
+    stdin_filename: str | None,
     apply: bool,
     unsafe_fixes: bool,
 ) -> None:
     """Show the fixes for PATHS as a unified diff; write them with --apply.
+
+    With the path `-`, the source is read from stdin; --apply prints the fixed source on stdout
+    (the source as read when it cannot be fixed) instead of writing a file.
 
     Exit codes: without --apply, 1 when a diff is pending and 0 when there is nothing to fix;
     with --apply, 0 once written; 2 when a file could not be read, parsed or written.
     """
     from kerastips.fixer import fix_file  # libcst's codemod tooling: only the fix path pays for it
 
-    settings, files, errors = _files(paths, select, extend_select, ignore, config, force_exclude)
+    stdin_name = _stdin_name(paths, stdin_filename)
+    settings = _settings([stdin_name] if stdin_name else paths, select, extend_select, ignore, config)
+    if stdin_name is None:
+        files, errors = discover(paths, settings, force_exclude=force_exclude)
+        outcomes = [fix_file(path, settings.rules_for(path), unsafe_fixes, apply, str(path)) for path in files]
+    else:
+        errors, outcomes = [], [_fix_stdin(stdin_name, settings, force_exclude, unsafe_fixes, apply)]
     results = []
-    for path in files:
-        result = fix_file(path, settings.rules_for(path), unsafe_fixes, apply, str(path))
-        if isinstance(result, FileError):
-            errors.append(result)
-        else:
-            results.append(result)
+    for outcome in outcomes:
+        if isinstance(outcome, FileError):
+            errors.append(outcome)
+        elif outcome is not None:
+            results.append(outcome)
     errors.sort()
     for error in errors:
         click.echo(report.file_error_line(error), err=True)
@@ -162,6 +221,33 @@ def fix(
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if changed and not apply else EXIT_CLEAN)
+
+
+def _fix_stdin(name: str, settings, force_exclude: bool, unsafe: bool, apply: bool):
+    """The FixResult of the stdin source (None when --force-exclude excludes its name), or its
+    FileError. With `apply` the source goes to stdout, fixed or else as read, so an editor that
+    pipes its buffer through `kerastips fix - --apply` never gets an empty one back."""
+    from kerastips.engine import SourceError
+    from kerastips.fixer import WriteError, fix_bytes
+
+    data = _read_stdin(name)
+    if isinstance(data, FileError):
+        return data
+    outcome, fixed = None, data
+    if not (force_exclude and excluded_with_parents(Path(name), settings)):
+        rules = settings.rules_for(name)
+
+        def work():
+            result = fix_bytes(data, name, rules, unsafe)
+            return result, result.fixed_bytes() if apply else data
+
+        outcome = per_file(name, work, (SourceError, WriteError))
+        if not isinstance(outcome, FileError):
+            outcome, fixed = outcome
+    if apply:
+        sys.stdout.buffer.write(fixed)
+        sys.stdout.buffer.flush()
+    return outcome
 
 
 @cli.command(context_settings={"show_default": True})
@@ -317,6 +403,49 @@ def _verify(script, script_args, codes, together, backend, strategy, cpu_replica
         except OSError as exc:
             _fail(f"{plot_path}: cannot write: {exc.strerror or exc}")
     sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+@cli.command()
+@click.option("--print", "print_only", is_flag=True, help="Print the section on stdout; write nothing.")
+def init(print_only: bool) -> None:
+    """Add a [tool.kerastips] section to ./pyproject.toml (created if missing): every setting,
+    commented out at its default. The rest of the file is kept byte for byte.
+
+    Exit codes: 0 written (or printed); 2 the file already has a [tool.kerastips] table, is not
+    valid TOML, or cannot be read or written.
+    """
+    section = snippet()
+    if print_only:
+        click.echo(section, nl=False)
+        return
+    path = Path("pyproject.toml")
+    try:
+        data: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        data = None
+    except OSError as exc:
+        _fail(f"{path}: cannot read: {exc.strerror or exc}")
+    try:
+        text = with_section(None if data is None else data.decode("utf-8"), section)
+    except UnicodeDecodeError:
+        _fail(f"{path}: not UTF-8, so not TOML; not changed")
+    except ConfigError as exc:
+        _fail(f"{path}: {exc}; not changed (`kerastips init --print` shows the section)")
+    try:
+        if data is None:
+            with path.open("xb") as handle:  # x: never over a file created meanwhile
+                handle.write(text.encode("utf-8"))
+        else:
+            from kerastips.fixer import WriteError, write_atomic
+
+            try:
+                write_atomic(path, data, text.encode("utf-8"))
+            except WriteError as exc:
+                _fail(f"{path}: {exc}")
+    except OSError as exc:
+        _fail(f"{path}: cannot write: {exc.strerror or exc}")
+    verb = "Created" if data is None else "Added a [tool.kerastips] section to"
+    click.echo(f"{verb} {path}: every setting at its default, commented out.", err=True)
 
 
 @cli.command()

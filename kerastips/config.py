@@ -6,9 +6,11 @@ line's layer, where each layer's `select` starts over, `extend-select` adds and 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -22,9 +24,20 @@ else:  # pragma: no cover - exercised on old Pythons only
 from kerastips.rules import ALL_RULES
 from kerastips.rules.base import Rule
 
-KEYS = (
-    "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "options"
-)
+# Every key of [tool.kerastips], with what `kerastips init` says about it.
+KEY_HELP = {
+    "select": "Rules to run: codes (\"KT101\"), prefixes (\"KT3\", \"KT\") or \"ALL\". Default: every rule\n"
+              "that is on by default (`kerastips rules` lists them all).",
+    "extend-select": "Rules to run on top of `select`, e.g. the opt-in [\"KT109\"].",
+    "ignore": "Rules not to run.",
+    "per-file-ignores": "Rules not to run on some files: { \"glob\" = [codes] }, e.g. { \"tests/*\" = [\"KT301\"] }.",
+    "exclude": "Files and folders not to lint, besides version control, caches, virtual environments,\n"
+               "build, dist and what git ignores. Globs are relative to this file's folder; a glob\n"
+               "without \"/\" matches a name anywhere.",
+    "extend-exclude": "More globs not to lint, added to `exclude`.",
+    "options": "Rule options, one table per rule (the values shown are the defaults):",
+}
+KEYS = tuple(KEY_HELP)
 _SELECTOR = re.compile(r"ALL|KT[0-9]{0,3}")
 
 
@@ -242,3 +255,56 @@ def _shown(path: Path) -> str:
     """A path as the user would write it: relative when under the working directory."""
     relative = os.path.relpath(path)
     return path.as_posix() if relative.startswith("..") else relative
+
+
+# ---- kerastips init ----------------------------------------------------------------------------
+
+
+def snippet(registry: Sequence[type[Rule]] = ALL_RULES) -> str:
+    """A `[tool.kerastips]` section naming every key and rule option, each commented out at its
+    default, so the section as written changes nothing and uncommenting a line is a valid start.
+    JSON spells the defaults (lists, strings, numbers, booleans, {}) as TOML does."""
+    known = sorted(registry, key=lambda rule: rule.code)
+    defaults: dict[str, Any] = {key: [] for key in KEYS}
+    defaults["select"] = [rule.code for rule in known if rule.default_enabled]
+    defaults["per-file-ignores"] = {}
+    lines = ["[tool.kerastips]"]
+    for key, text in KEY_HELP.items():
+        lines += [""] if key == "options" else []
+        lines += [f"# {line}" for line in text.splitlines()]
+        if key != "options":
+            lines += _commented(f"{key} = {json.dumps(defaults[key])}")
+    for rule in known:
+        if rule.options:
+            lines += ["#", f"# [tool.kerastips.options.{rule.code}]  # {rule.name}"]
+            lines += [f"# {key} = {json.dumps(option.default)}  # {option.description}"
+                      for key, option in rule.options.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _commented(line: str) -> list[str]:
+    """`# line`, wrapped at spaces (inside a list, where TOML allows line breaks)."""
+    return textwrap.wrap(line, 99, initial_indent="# ", subsequent_indent="#     ",
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def with_section(existing: str | None, section: str) -> str:
+    """`existing` (a pyproject.toml's text, or None when there is none) with `section` appended,
+    keeping every byte before it; ConfigError when the file cannot take it."""
+    if existing is None:
+        return section
+    try:
+        document = tomllib.loads(existing)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}") from None
+    tool = document.get("tool")
+    if isinstance(tool, dict) and "kerastips" in tool:
+        raise ConfigError("already has a [tool.kerastips] table")
+    newline = "\r\n" if "\r\n" in existing else "\n"
+    gap = "" if not existing.strip() else newline if existing.endswith("\n") else newline * 2
+    text = existing + gap + section.replace("\n", newline)
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError:  # e.g. `tool` is an inline table, which cannot be extended
+        raise ConfigError("its `tool` key cannot take a [tool.kerastips] table") from None
+    return text

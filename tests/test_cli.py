@@ -347,3 +347,218 @@ def test_linting_does_not_import_tensorflow_or_keras(project):
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+# ---- machine-readable formats end to end ---------------------------------------------------------
+
+
+def test_sarif_output_of_a_real_run(project):
+    write(project, "models/model.py", MODEL)
+    result = lint("--output-format", "sarif", "models", "gone.py")
+    assert (result.exit_code, result.stderr) == (2, "gone.py: error: no such file or directory\n")
+    (run,) = json.loads(result.stdout)["runs"]
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == project.as_uri() + "/"
+    assert [(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]) for r in run["results"]] == [
+        ("E902", "gone.py"), ("KT101", "models/model.py")
+    ]
+    assert run["results"][1]["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 6, "startColumn": 5, "endLine": 6, "endColumn": 32
+    }
+
+
+def test_github_output_of_a_real_run(project):
+    write(project, "model.py", MODEL)
+    result = lint("--output-format", "github", "model.py")
+    assert (result.exit_code, result.stdout) == (
+        1, f"::warning title=kerastips (KT101),file=model.py,line=6,col=5,endLine=6,endColumn=32::{FINDING}\n"
+    )
+
+
+@pytest.mark.parametrize("output_format", ["sarif", "github"])
+def test_statistics_is_refused_with_formats_it_cannot_take(project, output_format):
+    result = lint("--statistics", "--output-format", output_format, ".")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", "error: --statistics works with --output-format concise, full, json\n"
+    )
+
+
+# ---- stdin -------------------------------------------------------------------------------------
+
+
+def lint_stdin(*args: str, source: str | bytes):
+    return CliRunner().invoke(cli, ["lint", *args], input=source)
+
+
+def test_stdin_is_reported_under_its_filename(project):
+    result = lint_stdin("-", "--stdin-filename", "model.py", source=MODEL)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, f"{FINDING}\nFound 1 error.\n", "")
+
+
+def test_stdin_filename_alone_reads_stdin_and_a_bare_dash_is_named_dash(project):
+    assert lint_stdin("--stdin-filename", "model.py", source=MODEL).stdout == f"{FINDING}\nFound 1 error.\n"
+    assert lint_stdin("-", source=MODEL).stdout == f"-{FINDING.removeprefix('model.py')}\nFound 1 error.\n"
+    assert lint_stdin("-", source=CLEAN).stdout == "All checks passed!\n"
+
+
+def test_stdin_takes_the_configuration_and_per_file_ignores_of_its_filename(project):
+    write(project, "sub/pyproject.toml", '[tool.kerastips.per-file-ignores]\n"experiments/*" = ["KT101"]\n')
+    write(project, "pyproject.toml", '[tool.kerastips]\nignore = ["KT3"]\n')
+    assert lint_stdin("-", "--stdin-filename", "sub/experiments/m.py", source=MODEL).exit_code == 0
+    assert lint_stdin("-", "--stdin-filename", "sub/train/m.py", source=MODEL).exit_code == 1
+    assert lint_stdin("-", "--stdin-filename", "experiments/m.py", source=MODEL).exit_code == 1
+
+
+def test_stdin_under_force_exclude(project):
+    write(project, "pyproject.toml", '[tool.kerastips]\nexclude = ["generated"]\n')
+    name = ("--stdin-filename", "generated/model.py")
+    assert lint_stdin("-", *name, source=MODEL).exit_code == 1
+    result = lint_stdin("-", *name, "--force-exclude", source=MODEL)
+    assert (result.exit_code, result.stdout) == (0, "All checks passed!\n")
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (b"import keras\nname = '\xe9t\xe9'\n", "model.py: error: cannot decode as utf-8 at byte 21"),
+        (b"import keras\ndef broken(:\n", "model.py: error: syntax error at line 2, column 12: invalid syntax"),
+        (b"keras\x00", "model.py: error: binary file (contains NUL bytes), not Python source"),
+    ],
+)
+def test_bad_stdin_is_one_line_and_exit_2(project, source, message):
+    result = lint_stdin("-", "--stdin-filename", "model.py", source=source)
+    assert (result.exit_code, result.stderr) == (2, message + "\n")
+    assert result.stdout == "Found 0 errors; 1 file could not be linted.\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-", "model.py"], "`-` (stdin) cannot be combined with other paths"),
+        (["--stdin-filename", "x.py", "model.py"], "--stdin-filename goes with the path `-` (the source read from stdin)"),
+    ],
+)
+def test_stdin_usage_errors(project, args, message):
+    write(project, "model.py", MODEL)
+    for command in ("lint", "fix"):
+        result = CliRunner().invoke(cli, [command, *args], input=MODEL)
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"error: {message}\n")
+
+
+# KT105 (safe fix: the ReLU layer repeats the Dense's relu) next to KT101 (unsafe fix).
+DOUBLE = MODEL.replace('activation="relu"),\n', 'activation="relu"),\n    layers.ReLU(),\n', 1)
+
+
+def fix_stdin(*args: str, source: str | bytes):
+    return CliRunner().invoke(cli, ["fix", "-", "--stdin-filename", "model.py", *args], input=source)
+
+
+def test_fix_stdin_prints_the_diff_without_apply(project):
+    result = fix_stdin(source=DOUBLE)
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "--- model.py\n+++ model.py\n@@ -3,7 +3,6 @@\n \n model = keras.Sequential([\n"
+        '     layers.Dense(64, activation="relu"),\n-    layers.ReLU(),\n     layers.BatchNormalization(),\n'
+        '     layers.Dense(10, activation="softmax"),\n ])\n'
+    )
+    assert result.stderr == "Would fix 1 finding in 1 file. 1 finding left (1 with unsafe fixes: add --unsafe-fixes).\n"
+    assert not (project / "model.py").exists()
+
+
+def test_fix_stdin_apply_prints_the_fixed_source(project):
+    result = fix_stdin("--apply", source=DOUBLE)
+    assert (result.exit_code, result.stdout) == (0, MODEL)
+    assert result.stderr == "Fixed 1 finding in 1 file. 1 finding left (1 with unsafe fixes: add --unsafe-fixes).\n"
+    assert fix_stdin("--apply", "--unsafe-fixes", source=DOUBLE).stdout == CLEAN
+    assert not (project / "model.py").exists()
+
+
+def test_fix_stdin_apply_keeps_the_source_encoding_and_bytes(project):
+    latin1 = ("# -*- coding: latin-1 -*-\n# \xe9t\xe9\n" + DOUBLE.replace("\n", "\r\n")).encode("latin-1")
+    result = CliRunner().invoke(cli, ["fix", "-", "--apply"], input=latin1)
+    assert result.exit_code == 0
+    assert result.stdout_bytes == ("# -*- coding: latin-1 -*-\n# \xe9t\xe9\n" + MODEL.replace("\n", "\r\n")).encode("latin-1")
+
+
+def test_fix_stdin_apply_echoes_what_it_cannot_fix(project):
+    broken = b"import keras\ndef broken(:\n"
+    result = fix_stdin("--apply", source=broken)
+    assert (result.exit_code, result.stdout_bytes) == (2, broken)
+    assert result.stderr == (
+        "model.py: error: syntax error at line 2, column 12: invalid syntax\n"
+        "No fixes available. 1 file could not be fixed.\n"
+    )
+    assert fix_stdin("--apply", source=CLEAN).stdout == CLEAN  # nothing to fix: the source as read
+
+
+def test_fix_stdin_under_force_exclude_is_left_alone(project):
+    write(project, "pyproject.toml", '[tool.kerastips]\nexclude = ["model.py"]\n')
+    result = fix_stdin("--apply", "--force-exclude", source=DOUBLE)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, DOUBLE, "No fixes available.\n")
+
+
+# ---- init --------------------------------------------------------------------------------------
+
+
+def init(*args: str):
+    return CliRunner().invoke(cli, ["init", *args])
+
+
+def test_init_creates_pyproject_with_a_section_that_changes_nothing(project):
+    from kerastips.config import snippet
+
+    result = init()
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == "Created pyproject.toml: every setting at its default, commented out.\n"
+    assert (project / "pyproject.toml").read_text() == snippet()
+    write(project, "model.py", MODEL)
+    assert lint("model.py").stdout == f"{FINDING}\nFound 1 error.\n"  # the table is found, and empty
+
+
+def test_init_appends_and_keeps_every_byte_of_the_file(project):
+    from kerastips.config import snippet
+
+    original = b'[project]\r\nname = "demo"  # caf\xc3\xa9\r\n\r\n[tool.ruff]\r\nline-length = 100'
+    write(project, "pyproject.toml", original)
+    assert init().exit_code == 0
+    text = (project / "pyproject.toml").read_bytes()
+    assert text == original + b"\r\n\r\n" + snippet().replace("\n", "\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("existing", "message"),
+    [
+        ('[tool.kerastips]\nselect = ["KT1"]\n', "already has a [tool.kerastips] table"),
+        ("[tool.kerastips.options.KT401]\nbatch-size-threshold = 512\n", "already has a [tool.kerastips] table"),
+        ("tool = { black = {} }\n", "its `tool` key cannot take a [tool.kerastips] table"),
+        ("[project\n", "invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 9)"),
+    ],
+)
+def test_init_refuses_and_changes_nothing(project, existing, message):
+    write(project, "pyproject.toml", existing)
+    result = init()
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"error: pyproject.toml: {message}; not changed (`kerastips init --print` shows the section)\n"
+    assert (project / "pyproject.toml").read_text() == existing
+
+
+def test_init_print_writes_nothing(project):
+    from kerastips.config import snippet
+
+    result = init("--print")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, snippet(), "")
+    assert not (project / "pyproject.toml").exists()
+
+
+def test_stdin_through_a_real_process(project):
+    """Real pipes (not CliRunner's): the fixed bytes on stdout, the summary on stderr."""
+    command = [sys.executable, "-m", "kerastips", "fix", "-", "--apply", "--stdin-filename", "model.py"]
+    done = subprocess.run(command, cwd=project, input=DOUBLE.encode(), capture_output=True)
+    assert (done.returncode, done.stdout.decode(), done.stderr.decode()) == (
+        0, MODEL, "Fixed 1 finding in 1 file. 1 finding left (1 with unsafe fixes: add --unsafe-fixes).\n"
+    )
+
+
+def test_closed_stdin_is_one_line_not_a_traceback(project):
+    command = [sys.executable, "-m", "kerastips", "lint", "-"]
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True, preexec_fn=lambda: os.close(0))
+    assert (done.returncode, done.stderr) == (2, "-: error: cannot read stdin: it is closed\n")

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import sys
 import textwrap
 
 import pytest
 
-from kerastips.config import ConfigError, find_config, glob_matches, load_settings
+from kerastips.config import KEYS, ConfigError, find_config, glob_matches, load_settings, snippet, with_section
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on old Pythons only
+    import tomli as tomllib
 from kerastips.rules.base import Option, Rule
 
 
@@ -228,3 +235,53 @@ def test_explicit_config_must_exist_and_hold_the_table(tmp_path, monkeypatch):
     (tmp_path / "other.toml").write_text("[tool.ruff]\n")
     with pytest.raises(ConfigError, match=r"^other\.toml: no \[tool\.kerastips\] table$"):
         load_settings(["."], config="other.toml", registry=REGISTRY)
+
+
+# ---- the `kerastips init` section ----------------------------------------------------------------
+
+SETTING_LINE = re.compile(r"^# (?=[a-z-]+ = |\[tool\.kerastips|    \")", re.M)  # a setting, not prose
+
+
+def test_init_section_loads_as_the_defaults_commented_or_not(tmp_path, monkeypatch):
+    """The section as written and with every setting uncommented both load to the defaults, with
+    the real registry: every key and every rule option is spelled validly at its default."""
+    from kerastips.rules import ALL_RULES
+
+    monkeypatch.chdir(tmp_path)
+    section = snippet()
+    uncommented = SETTING_LINE.sub("", section)
+    assert uncommented.count("\n[tool.kerastips.options.") == sum(1 for rule in ALL_RULES if rule.options)
+    default = load_settings(["."])
+    for text in (section, uncommented):
+        (tmp_path / "pyproject.toml").write_text(text)
+        settings = load_settings(["."])
+        assert settings.config_path == tmp_path / "pyproject.toml"
+        assert settings.codes == default.codes
+        assert [rule.config for rule in settings.rules] == [rule.config for rule in default.rules]
+        assert (settings.per_file_ignores, settings.exclude) == ((), ())
+    options = tomllib.loads(uncommented)["tool"]["kerastips"].pop("options")
+    assert set(tomllib.loads(uncommented)["tool"]["kerastips"]) | {"options"} == set(KEYS)
+    assert options == {rule.code: {key: option.default for key, option in rule.options.items()}
+                       for rule in ALL_RULES if rule.options}
+
+
+def test_init_section_for_a_small_registry(tmp_path):
+    assert snippet([Warmup, CnnDesign, BatchNorm]).splitlines()[3:5] == [
+        '# select = ["KT101", "KT401"]',
+        '# Rules to run on top of `select`, e.g. the opt-in ["KT109"].',
+    ]
+    assert snippet([Warmup, CnnDesign, BatchNorm]).endswith(
+        "#\n# [tool.kerastips.options.KT401]  # missing-warmup\n"
+        "# batch-size-threshold = 1024  # Smallest batch size that needs warmup.\n"
+    )
+
+
+def test_with_section_appends_after_a_blank_line_in_the_file_s_own_line_endings():
+    section = "[tool.kerastips]\n# ignore = []\n"
+    assert with_section(None, section) == section
+    assert with_section("", section) == section
+    assert with_section('[project]\nname = "x"\n', section) == '[project]\nname = "x"\n\n' + section
+    assert with_section('[project]\r\nname = "x"', section) == (
+        '[project]\r\nname = "x"\r\n\r\n[tool.kerastips]\r\n# ignore = []\r\n'
+    )
+    assert with_section("[tool.black]\nline-length = 99\n", section).endswith("line-length = 99\n\n" + section)
