@@ -148,6 +148,58 @@ def test_budget_caps_epochs_steps_and_array_samples():
     assert unbounded["epochs"] == 50 and unbounded["x"] is x and "steps_per_epoch" not in unbounded
 
 
+HELD_OUT_SCRIPTS = {
+    "module level": ("""
+        x_train, x_test, y_test = [1, 2, 3], [4, 5, 6], [0, 1, 0]
+        model.evaluate(x_train, y_test)  # before the fit: not the held-out data
+        model.fit(x_train,
+                  epochs=3)
+        model.evaluate(x_test[:2], y=y_test, batch_size=64, verbose=0)
+    """, {"x": [4, 5], "y": [0, 1, 0], "batch_size": 64}),
+    "in the fit's function": ("""
+        def train(data):
+            model.fit(data["train"])
+            return model.evaluate(data["test"], -1)
+        train({"train": [1], "test": [2]})
+    """, {"x": [2], "y": -1}),
+    "in another function": ("""
+        def train():
+            model.fit([1])
+        def test():
+            model.evaluate([2])
+        train()
+    """, None),
+    "computed arguments": ("""
+        model.fit([1])
+        model.evaluate(scale([2]))
+    """, None),
+    "bound after the fit": ("""
+        model.fit([1])
+        x_test = [2]
+        model.evaluate(x_test)
+    """, None),
+}
+
+
+@pytest.mark.parametrize("name", HELD_OUT_SCRIPTS)
+def test_the_held_out_data_is_the_first_plain_evaluate_after_the_fit(name):
+    from kerastips.verify.shim import HeldOut
+
+    source, expected = HELD_OUT_SCRIPTS[name]
+    source = textwrap.dedent(source).lstrip()
+    held_out, found = HeldOut(source, "train.py"), []
+
+    class Model:  # stands for the patched Model.fit, which looks from the frame that called it
+        def fit(self, *args, **kwargs):
+            found.append(held_out.arguments(sys._getframe(1)))
+
+        def evaluate(self, *args, **kwargs):
+            pass
+
+    exec(compile(source, "train.py", "exec"), {"model": Model(), "scale": lambda x: x})
+    assert found == [expected]
+
+
 # ---- end to end, as CI runs it -----------------------------------------------------------------
 
 
@@ -159,7 +211,7 @@ def test_verify_a_sample_through_a_real_mirrored_strategy(tmp_path):
     out_json, out_png = tmp_path / "verify.json", tmp_path / "verify.png"
     plot = ["--plot", str(out_png)] if HAVE_PLOT else []
     done = _kerastips(
-        "verify", str(SAMPLE), "--rules", "KT101", "--epochs", "2", "--steps-per-epoch", "3",
+        "verify", str(SAMPLE), "--rules", "KT101,KT302", "--epochs", "2", "--steps-per-epoch", "3",
         "--seeds", "1", "--cpu-replicas", "2", "--backend", "tensorflow", "--json", str(out_json),
         *plot, cwd=tmp_path,
     )
@@ -168,7 +220,7 @@ def test_verify_a_sample_through_a_real_mirrored_strategy(tmp_path):
 
     document = json.loads(out_json.read_text())
     results = document["results"]
-    assert [(r["variant"], r["seed"]) for r in results] == [(ORIGINAL, 0), ("KT101", 0)]
+    assert [(r["variant"], r["seed"]) for r in results] == [(ORIGINAL, 0), ("KT101", 0), ("KT302", 0)]
     for record in results:
         assert set(RECORD_KEYS) <= set(record), record.keys()
         assert record["status"] == "ok" and record["error"] is None, record["log"][-3000:]
@@ -181,8 +233,14 @@ def test_verify_a_sample_through_a_real_mirrored_strategy(tmp_path):
         assert record["fit_time_s"] > 0 and record["wall_time_s"] > record["fit_time_s"]
         assert record["samples_per_s"] > 0  # 3 steps of 32 samples an epoch
         assert "fit #0 (recorded): epochs 25 -> 2, steps_per_epoch None -> 3" in record["log"]
-    original, fixed = results
+    original, fixed, split = results
     assert original["history"] != fixed["history"]  # the fix changed the model that trained
+    # the sample validates on the test set and evaluates on it after the fit; KT302's fix
+    # validates on a split of the training data instead: same held-out data, other validation
+    assert original["validation"] == fixed["validation"] == original["evaluation"]["data"]
+    assert split["validation"] not in (None, "none", original["validation"])
+    assert {r["evaluation"]["data"] for r in results} == {original["validation"]}
+    assert all(sorted(r["evaluation"]["metrics"]) == ["accuracy", "loss"] for r in results)
 
     # the verdict is the report's rule applied to the recorded histories, nothing else
     summary = document["summary"]
@@ -192,6 +250,10 @@ def test_verify_a_sample_through_a_real_mirrored_strategy(tmp_path):
     assert verdict["verdict"] in report.VERDICTS and verdict["metric"] == "val_loss"
     best = {r["variant"]: min(r["history"]["val_loss"]) for r in results}
     assert verdict["difference"] == pytest.approx(best["KT101"] - best[ORIGINAL])
+    verdict = summary["variants"]["KT302"]["verdict"]
+    assert (verdict["metric"], verdict["statistic"]) == ("eval_loss", "held-out")
+    held_out = {r["variant"]: r["evaluation"]["metrics"]["loss"] for r in results}
+    assert verdict["difference"] == pytest.approx(held_out["KT302"] - held_out[ORIGINAL])
     assert "KT101" in done.stdout and "original" in done.stdout  # the table
     if HAVE_PLOT:
         assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

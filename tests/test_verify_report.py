@@ -169,6 +169,56 @@ def test_final_loss_decides_without_validation():
     assert mixed["metric"] == "loss"
 
 
+def held_out(variant, validation, eval_losses, data="test-set"):
+    """A run a seed whose val_* was measured on `validation` and whose held-out evaluate() gave
+    each of `eval_losses` (None: the script evaluates nothing)."""
+    return [
+        run(variant, seed, validation=validation,
+            evaluation=None if loss is None else {"metrics": {"loss": loss, "accuracy": 0.9}, "data": data})
+        for seed, loss in enumerate(eval_losses)
+    ]
+
+
+def test_a_fix_that_changes_the_validation_data_is_judged_on_the_held_out_evaluation():
+    # KT302: the original validates on the test set, the fix on a split of the training data; the
+    # val_losses measure different data, the script's evaluate(x_test, y_test) the same
+    original = held_out("original", "test-set", [0.30, 0.32, 0.28])
+    fixed = held_out("KT302", "split", [0.40, 0.42, 0.38])
+    v = verdict(original + fixed, "KT302")
+    assert (v["metric"], v["statistic"], v["verdict"]) == ("eval_loss", "held-out", "worse")
+    assert v["difference"] == pytest.approx(0.10)
+    assert v["reason"].startswith("held-out eval_loss 0.4 vs 0.3")
+    summary = summarize(original + fixed)
+    assert summary["variants"]["KT302"]["evaluation"]["loss"]["mean"] == pytest.approx(0.40)
+    text = render_text(summary)
+    assert "KT302: decided on the loss of the script's held-out evaluate()" in text
+    assert table_row(text, "KT302")[2:5] == ["0.5 ± 0", "0.6 ± 0", "0.4 ± 0.02"]  # val, final, held-out
+
+
+def test_a_changed_validation_without_a_common_held_out_evaluation_is_inconclusive():
+    # KT301: the original has no validation, the fix adds a split: neither loss compares
+    original = held_out("original", "none", [None, None, None])
+    fixed = held_out("KT301", "split", [0.40, 0.42, 0.38])
+    v = verdict(original + fixed, "KT301")
+    assert (v["verdict"], v["metric"]) == ("inconclusive", None)
+    assert v["reason"] == (
+        "the fix changes the validation data and the script evaluates no common held-out data "
+        "after the fit: the losses are not comparable"
+    )
+    # evaluations on different data do not compare either
+    elsewhere = held_out("KT301", "split", [0.40, 0.42, 0.38], data="other")
+    assert verdict(held_out("original", "none", [0.3] * 3) + elsewhere, "KT301")["verdict"] == "inconclusive"
+
+
+def test_the_same_or_an_unknown_validation_keeps_val_loss():
+    # a fix that leaves the validation data alone (KT101), or data whose fingerprint is unknown
+    # (a dataset): best val_loss, the held-out evaluation only reported
+    same = held_out("original", "test-set", [0.3] * 3) + held_out("KT101", "test-set", [0.9] * 3)
+    assert (verdict(same, "KT101")["metric"]) == "val_loss"
+    unknown = held_out("original", None, [0.3] * 3) + held_out("KT101", "split", [0.9] * 3)
+    assert verdict(unknown, "KT101")["metric"] == "val_loss"
+
+
 # --------------------------------------------------------------------------------------------
 # NaN
 

@@ -15,7 +15,7 @@ and torch are only imported inside the shim's process.
 # The keys of the record the shim writes for one (variant, seed) run; the runner adds "log".
 RECORD_KEYS = (
     "variant", "seed", "status", "error", "backend", "strategy", "history", "epochs",
-    "wall_time_s", "fit_time_s", "samples_per_s", "diagnostics",
+    "wall_time_s", "fit_time_s", "samples_per_s", "diagnostics", "validation", "evaluation",
 )
 STATUSES = ("ok", "error", "timeout", "no-fit")
 ORIGINAL = "original"  # the variant that runs the script as written

@@ -7,7 +7,9 @@ Input: one result record per (variant, seed), as the runner writes them::
      "backend": str, "strategy": {"name": str, "replicas": int},
      "history": {metric: [float per epoch]}, "epochs": int, "wall_time_s": float,
      "fit_time_s": float, "samples_per_s": float | None,
-     "diagnostics": [{"name": str, "epoch": int | None, "detail": str}]}
+     "diagnostics": [{"name": str, "epoch": int | None, "detail": str}],
+     "validation": str | None,  # what val_* was measured on: "none", a data fingerprint, None unknown
+     "evaluation": {"metrics": {name: float}, "data": str | None} | None}  # the held-out evaluate()
 
 `summarize` turns them into the summary that the other functions render; the statistics need no
 third-party package, the table and the progress display need rich (the `verify` extra) and the
@@ -31,8 +33,10 @@ VERDICTS = ("improved", "neutral", "worse", "inconclusive")
 NOISE_STDS = 2.0  # the noise band is this many pooled standard deviations across seeds ...
 RELATIVE_TOLERANCE = 0.01  # ... and never narrower than this fraction of the original's mean
 VERDICT_RULE = (
-    "Δ = variant − original in the mean across seeds of the best val_loss (the final loss when a "
-    "side has no validation); improved when Δ < −band, worse when Δ > band, else neutral, where "
+    "Δ = variant − original in the mean across seeds of the best val_loss (the final loss when "
+    "neither side has validation; when the fix changes the validation data, the loss of the "
+    "script's own evaluate() after the fit, on the same data on both sides, and inconclusive "
+    "without one); improved when Δ < −band, worse when Δ > band, else neutral, where "
     f"band = max({NOISE_STDS:g} × pooled std across seeds, {RELATIVE_TOLERANCE:.0%} of the "
     "original's mean); a non-finite loss in more of a side's runs decides first; a failed run on "
     "either side makes it inconclusive."
@@ -89,6 +93,8 @@ def summarize(results: Sequence[Mapping[str, Any]]) -> dict:
       ``final`` is the last epoch's value, ``best`` the lowest or highest finite value of the run
       (None when the goal is unknown) and ``best_epoch`` its epoch, counted from 1;
     - ``epochs``, ``samples_per_s``, ``wall_time_s``, ``fit_time_s`` over the ok runs;
+    - ``evaluation``: for each metric of the held-out evaluate() after the fit, its statistic over
+      the ok runs that have one;
     - ``diagnostics``: symptom name -> [[seed, epoch], ...] over all runs;
     - ``verdict``: None for the original, else the record described below.
 
@@ -100,8 +106,13 @@ def summarize(results: Sequence[Mapping[str, Any]]) -> dict:
 
     1. inconclusive when either side has no runs or a run that failed (error, timeout, no-fit):
        the seeds compared would differ and a crash is no question of noise;
-    2. the deciding metric is the best val_loss of each run when every run on both sides has a
-       val_loss, else the final training loss; without either, inconclusive;
+    2. when the fix changes the validation data (a seed's validation fingerprints differ on the
+       two sides, e.g. none vs a split, or the test set vs a split), val_loss and the training
+       loss measure different things: the deciding metric is the loss of the held-out
+       evaluate() when every run on both sides has one on the same data ("eval_loss",
+       statistic "held-out"), else the verdict is inconclusive. Otherwise it is the best val_loss
+       of each run when every run on both sides has a val_loss, else the final training loss;
+       without either, inconclusive;
     3. a run diverged when its loss was ever NaN/inf or its deciding value is: when V diverged
        in a larger share of its runs than O, V is worse; in a smaller share, improved;
     4. otherwise, over the runs that did not diverge (inconclusive when a side has none):
@@ -110,7 +121,7 @@ def summarize(results: Sequence[Mapping[str, Any]]) -> dict:
        the band is the relative tolerance alone; improved when Δ < −band, worse when Δ > band,
        neutral otherwise (within noise).
 
-    The verdict record: ``{"verdict", "baseline", "metric", "statistic" ("best"/"final"),
+    The verdict record: ``{"verdict", "baseline", "metric", "statistic" ("best"/"final"/"held-out"),
     "variant": {mean, std, n}, "original": {mean, std, n}, "difference", "relative_difference",
     "pooled_std", "band", "band_from" ("pooled_std"/"relative_tolerance"), "diverged":
     {variant, original}, "failed": {variant, original}, "reason"}``; numbers it could not compute
@@ -178,6 +189,10 @@ def _variant_summary(name: str, runs: list[Mapping[str, Any]]) -> dict:
         "samples_per_s": _stats(run.get("samples_per_s") for run in ok),
         "wall_time_s": _stats(run.get("wall_time_s") for run in ok),
         "fit_time_s": _stats(run.get("fit_time_s") for run in ok),
+        "evaluation": {
+            name: _stats(_evaluation(run).get(name) for run in ok)
+            for name in _unique(key for run in ok for key in _evaluation(run))
+        },
         "diagnostics": diagnostics,
         "verdict": None,
     }
@@ -207,7 +222,7 @@ def _verdict(variant_runs: list[Mapping[str, Any]], original_runs: list[Mapping[
     if not original_runs:
         record["reason"] = "no runs of the original"
         return record
-    metric, statistic = _deciding_metric(v_ok + o_ok)
+    metric, statistic, incomparable = _deciding_metric(v_ok, o_ok)
     record["metric"], record["statistic"] = metric, statistic
 
     def values(runs):  # the deciding values of the runs that did not diverge, and how many did
@@ -234,7 +249,7 @@ def _verdict(variant_runs: list[Mapping[str, Any]], original_runs: list[Mapping[
         )
     elif metric is None:
         record["verdict"] = "inconclusive"
-        record["reason"] = "no loss recorded"
+        record["reason"] = incomparable or "no loss recorded"
     elif v_diverged * len(o_ok) != o_diverged * len(v_ok):  # compare shares without division
         worse = v_diverged * len(o_ok) > o_diverged * len(v_ok)
         record["verdict"] = "worse" if worse else "improved"
@@ -287,17 +302,40 @@ def _side(values: list[float]) -> dict:
     }
 
 
-def _deciding_metric(runs: list[Mapping[str, Any]]) -> tuple[str | None, str | None]:
+def _deciding_metric(v_runs: list[Mapping[str, Any]], o_runs: list[Mapping[str, Any]]
+                     ) -> tuple[str | None, str | None, str | None]:
+    """(metric, statistic, None), or (None, None, why the sides cannot be compared)."""
+    runs = v_runs + o_runs
+    if _validation_changed(v_runs, o_runs):
+        held_out = [(_evaluation(run).get("loss"), (run.get("evaluation") or {}).get("data")) for run in runs]
+        data = {fingerprint for _, fingerprint in held_out if fingerprint is not None}
+        if runs and all(loss is not None for loss, _ in held_out) and len(data) <= 1:
+            return "eval_loss", "held-out", None
+        return None, None, ("the fix changes the validation data and the script evaluates no common "
+                            "held-out data after the fit: the losses are not comparable")
     if runs and all(_history(run).get("val_loss") for run in runs):
-        return "val_loss", "best"
+        return "val_loss", "best", None
     if runs and all(_history(run).get("loss") for run in runs):
-        return "loss", "final"
-    return None, None
+        return "loss", "final", None
+    return None, None, None
+
+
+def _validation_changed(v_runs: list[Mapping[str, Any]], o_runs: list[Mapping[str, Any]]) -> bool:
+    """Whether a seed's runs measured val_* on different data (known fingerprints that differ)."""
+    original = {run["seed"]: run.get("validation") for run in o_runs}
+    return any(
+        run.get("validation") is not None and original.get(run["seed"]) is not None
+        and run["validation"] != original[run["seed"]]
+        for run in v_runs
+    )
 
 
 def _deciding_value(run: Mapping[str, Any], metric: str, statistic: str) -> float | None:
-    curve = _history(run)[metric]
-    value = _best(curve, "min")[0] if statistic == "best" else curve[-1]
+    if statistic == "held-out":
+        value = _evaluation(run).get("loss")
+    else:
+        curve = _history(run)[metric]
+        value = _best(curve, "min")[0] if statistic == "best" else curve[-1]
     return value if _finite(value) else None
 
 
@@ -340,6 +378,11 @@ def _ok(record: Mapping[str, Any]) -> bool:
 
 def _history(record: Mapping[str, Any]) -> Mapping[str, Sequence[Any]]:
     return record.get("history") or {}
+
+
+def _evaluation(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The metrics of the run's held-out evaluate(), {} without one."""
+    return (record.get("evaluation") or {}).get("metrics") or {}
 
 
 def _unique(items: Iterable[Any]) -> list:
@@ -389,9 +432,13 @@ def _table(summary: Mapping[str, Any]):
         title="kerastips verify", title_justify="left", caption_justify="left",
         caption=_caption(summary),
     )
+    held_out = any("loss" in variant.get("evaluation", {}) for variant in variants.values())
     table.add_column("variant", no_wrap=True)
     table.add_column("runs ok", justify="right", no_wrap=True)
-    for header in ("best val_loss", "final loss", f"best {key}" if key else "key metric"):
+    headers = ["best val_loss", "final loss", f"best {key}" if key else "key metric"]
+    if held_out:
+        headers.insert(2, "held-out loss")
+    for header in headers:
         table.add_column(header, justify="right")
     table.add_column("samples/s", justify="right", no_wrap=True)
     table.add_column("symptoms")
@@ -401,11 +448,13 @@ def _table(summary: Mapping[str, Any]):
         samples = variant["samples_per_s"]["mean"]
         verdict = variant.get("verdict")
         style = _VERDICT_STYLE.get(verdict["verdict"], "") if verdict else "dim"
+        losses = [_mean_std(metrics.get("val_loss"), "best"), _mean_std(metrics.get("loss"), "final")]
+        if held_out:
+            losses.append(_mean_std({"held-out": variant["evaluation"].get("loss")}, "held-out"))
         table.add_row(
             Text(name, style="bold" if name == BASELINE else ""),
             Text(f"{variant['ok']}/{variant['runs']}", style="red" if variant["failed"] else ""),
-            _mean_std(metrics.get("val_loss"), "best"),
-            _mean_std(metrics.get("loss"), "final"),
+            *losses,
             _mean_std(metrics.get(key), "best") if key else "–",
             f"{samples:,.0f}" if samples is not None else "–",
             Text(_symptoms(variant), style="yellow"),
@@ -464,8 +513,11 @@ def _caption(summary: Mapping[str, Any]) -> str:
     lines = []
     for name, variant in summary.get("variants", {}).items():
         verdict = variant.get("verdict")
-        if verdict and verdict["metric"] and verdict["metric"] != "val_loss":
+        if verdict and verdict["metric"] == "loss":
             lines.append(f"{name}: decided on the final training loss (no val_loss on both sides)")
+        if verdict and verdict["metric"] == "eval_loss":
+            lines.append(f"{name}: decided on the loss of the script's held-out evaluate() "
+                         "(the fix changes the validation data)")
         for failure in variant.get("failures", []):
             error = (failure.get("error") or "").strip().splitlines()
             detail = f": {_clip(error[-1], 160)}" if error else ""

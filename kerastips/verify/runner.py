@@ -212,6 +212,8 @@ def failed_record(variant: str, seed: int, options: Options, status: str, error:
         "fit_time_s": 0.0,
         "samples_per_s": None,
         "diagnostics": [],
+        "validation": None,
+        "evaluation": None,
         "log": log,
     }
 

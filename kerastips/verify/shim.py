@@ -12,8 +12,9 @@ Keras are imported, every seeding function the script may call is wrapped so tha
 is folded into the script's own seeds, the run is seeded, the distribution engine is opened and
 entered (so that the model the script builds is the engine's), and `keras.Model.fit` is wrapped.
 Each fit is capped to the budget (epochs, steps per epoch, array samples); the fit at
-`fit_index` also gets the symptom monitor and is timed and recorded, and the script is stopped
-right after it. The script runs as `__main__` with its own path, argv and sys.path[0]; its stdout
+`fit_index` also gets the symptom monitor and is timed and recorded, with what its val_* metrics
+were measured on and the trained model's loss on the script's own held-out data (the first plain
+`evaluate(...)` after the fit, see HeldOut), and the script is stopped right after it. The script runs as `__main__` with its own path, argv and sys.path[0]; its stdout
 and stderr are the process's, which the runner captures. Nothing heavy is done besides what the
 script does: no extra forward passes, no per-batch hooks.
 
@@ -197,14 +198,7 @@ class Budget:
             capped["epochs"] = initial + self.epochs
             changes.append(f"epochs {epochs} -> {capped['epochs']}")
         if self.max_samples is not None:
-            for keys in (("x", "y", "sample_weight"),):
-                rows = _array_rows([capped.get(k) for k in keys if capped.get(k) is not None])
-                if rows is not None and rows > self.max_samples:
-                    chosen = _sample_rows(rows, self.max_samples)
-                    for key in keys:
-                        if capped.get(key) is not None:
-                            capped[key] = _take(capped[key], chosen)
-                    changes.append(f"samples {rows} -> {self.max_samples}")
+            self._cap_rows(capped, changes)
             validation = capped.get("validation_data")
             rows = _array_rows(validation) if isinstance(validation, (tuple, list)) else None
             if rows is not None and rows > self.max_samples:
@@ -224,6 +218,28 @@ class Budget:
         if capped.get("verbose", "auto") in ("auto", 1):
             capped["verbose"] = 2  # one line an epoch in the log, no progress bar redrawn per batch
         return capped, changes
+
+    def cap_evaluation(self, arguments: dict) -> tuple[dict, list[str]]:
+        """evaluate() arguments within the budget: array samples, and steps for a dataset."""
+        capped, changes = dict(arguments), []
+        if self.max_samples is not None:
+            self._cap_rows(capped, changes)
+        if self.steps_per_epoch is not None and _array_rows(capped.get("x")) is None:
+            steps = capped.get("steps")
+            if steps is None or steps > self.steps_per_epoch:
+                capped["steps"] = self.steps_per_epoch
+                changes.append(f"steps {steps} -> {self.steps_per_epoch}")
+        return capped, changes
+
+    def _cap_rows(self, capped: dict, changes: list) -> None:
+        """At most max_samples rows of x, y and sample_weight: the same rows in every run."""
+        keys = [key for key in ("x", "y", "sample_weight") if capped.get(key) is not None]
+        rows = _array_rows([capped[key] for key in keys])
+        if rows is not None and rows > self.max_samples:
+            chosen = _sample_rows(rows, self.max_samples)
+            for key in keys:
+                capped[key] = _take(capped[key], chosen)
+            changes.append(f"samples {rows} -> {self.max_samples}")
 
 
 def samples_per_epoch(arguments: dict) -> int | None:
@@ -255,6 +271,149 @@ def sample_batch(arguments: dict, rows: int = 128):
         return value.iloc[:rows] if hasattr(value, "iloc") else value[:rows]
 
     return head(x), (head(y) if y is not None and _array_rows(y) is not None else None)
+
+
+# ---- what the losses were measured on -----------------------------------------------------------
+
+_FINGERPRINT_ROWS = 2048  # rows hashed at each end of an array: enough to tell data sets apart
+
+
+def fingerprint(value) -> str | None:
+    """A short hash of array data (arrays or nested lists/tuples/dicts of them; shapes, dtypes and
+    the rows at both ends), to tell whether two runs measured on the same data; None when the data
+    is not arrays (a dataset, a generator)."""
+    import hashlib
+
+    import numpy as np
+
+    if _array_rows(value) is None:
+        return None
+    digest = hashlib.blake2b(digest_size=8)
+    for leaf in _leaves(value):
+        array = np.asarray(leaf.to_numpy() if hasattr(leaf, "to_numpy") else leaf)
+        digest.update(f"{array.shape}{array.dtype}".encode())
+        for part in (array[:_FINGERPRINT_ROWS], array[-_FINGERPRINT_ROWS:]):
+            digest.update(np.ascontiguousarray(part).tobytes())
+    return digest.hexdigest()
+
+
+def validation_fingerprint(arguments: dict) -> str | None:
+    """What the fit's val_* metrics were measured on: "none", the fingerprint of its validation
+    arrays (validation_data, or the rows validation_split holds out, as Keras takes them: the
+    last ones), or None when that is not known (a dataset or generator)."""
+    validation = arguments.get("validation_data")
+    if validation is not None:
+        return fingerprint(tuple(validation)) if isinstance(validation, (tuple, list)) else None
+    split = arguments.get("validation_split") or 0.0
+    if not split:
+        return "none"
+    data = tuple(arguments[key] for key in ("x", "y", "sample_weight") if arguments.get(key) is not None)
+    rows = _array_rows(data)
+    if rows is None:
+        return None
+    at = int(math.floor(rows * (1.0 - split)))
+    return fingerprint(_take(data, list(range(at, rows))))
+
+
+_EVALUATE_ARGUMENTS = ("x", "y", "batch_size", "sample_weight", "steps")
+
+
+class HeldOut:
+    """The script's own held-out data: the arguments of the first `evaluate(...)` call that follows
+    the recorded fit in the same function (or at module level), found in the script's syntax tree
+    and evaluated in the fit's calling frame right after the fit, so that every variant of a
+    script is measured on the data the script tests on. Only plain expressions (names,
+    attributes, subscripts with constant or slice indices, tuples) are evaluated: no user code
+    runs after the fit."""
+
+    def __init__(self, source: str, script: str) -> None:
+        import ast
+
+        self.script = script
+        try:
+            self.tree = ast.parse(source)
+        except SyntaxError:
+            self.tree = None
+
+    def arguments(self, frame) -> dict | None:
+        """The evaluate arguments as values, from the fit's calling frame; None when there is no
+        such evaluate call or its arguments are not plain expressions in scope."""
+        import ast
+
+        if self.tree is None or frame is None:
+            return None
+        scope = self._scope(frame.f_code)
+        if scope is None:
+            return None
+        fits, evaluates = [], []
+        for node in _calls_in_scope(scope):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else None
+            (fits if name == "fit" else evaluates if name == "evaluate" else []).append(node)
+        line = frame.f_lineno
+        fit = next((n for n in fits if n.lineno <= line <= (n.end_lineno or n.lineno)), None)
+        if fit is None:
+            return None
+        after = [n for n in evaluates if n.lineno > (fit.end_lineno or fit.lineno)]
+        if not after:
+            return None
+        call = min(after, key=lambda n: (n.lineno, n.col_offset))
+        names = dict(zip(_EVALUATE_ARGUMENTS, call.args))
+        names.update((k.arg, k.value) for k in call.keywords if k.arg in _EVALUATE_ARGUMENTS)
+        if len(call.args) > len(_EVALUATE_ARGUMENTS) or any(k.arg is None for k in call.keywords):
+            return None  # *args or **kwargs: not plain
+        if not all(_plain(node) for node in names.values()):
+            return None
+        try:
+            return {
+                key: eval(compile(ast.Expression(node), self.script, "eval"), frame.f_globals, frame.f_locals)
+                for key, node in names.items()
+            }
+        except Exception:  # noqa: BLE001 - a name not bound yet (defined after the fit): no held-out data
+            return None
+
+    def _scope(self, code):
+        """The module or the function definition whose code is running in `code`."""
+        import ast
+
+        if code.co_name == "<module>":
+            return self.tree
+        for node in ast.walk(self.tree):
+            if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name
+                    and node.lineno <= code.co_firstlineno <= (node.end_lineno or node.lineno)):
+                return node
+        return None
+
+
+def _calls_in_scope(scope):
+    """The calls in a module or function body, not those inside nested functions or classes."""
+    import ast
+
+    stack = list(scope.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Call):
+            yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _plain(node) -> bool:
+    import ast
+
+    if isinstance(node, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _plain(node.value)
+    if isinstance(node, ast.Subscript):
+        return _plain(node.value) and _plain(node.slice)
+    if isinstance(node, ast.Slice):
+        return all(part is None or _plain(part) for part in (node.lower, node.upper, node.step))
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_plain(item) for item in node.elts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return _plain(node.operand)
+    return False
 
 
 # ---- the fit ------------------------------------------------------------------------------------------
@@ -311,6 +470,7 @@ class FitPatch:
         self.done = False
         self.original = keras.Model.fit
         self.signature = inspect.signature(self.original)
+        self.held_out = HeldOut(job["source"], self.script)
 
     def install(self) -> None:
         patch = self
@@ -370,9 +530,32 @@ class FitPatch:
         self.record["history"] = values
         self.record["epochs"] = max((len(series) for series in values.values()), default=0)
         self.record["samples_per_s"] = timer.throughput(samples_per_epoch(capped))
+        self.record["validation"] = validation_fingerprint(capped)
+        self.record["evaluation"] = self._evaluate_held_out(model)
         self.record["status"] = "ok"
         self.done = True
         raise StopScript
+
+    def _evaluate_held_out(self, model) -> dict | None:
+        """The trained model on the script's own held-out data (see HeldOut), within the budget:
+        {"metrics": {name: value}, "data": fingerprint}; None when the script evaluates nothing
+        that can be found."""
+        frame = sys._getframe()
+        while frame is not None and os.path.abspath(frame.f_code.co_filename) != self.script:
+            frame = frame.f_back
+        arguments = self.held_out.arguments(frame)
+        if arguments is None:
+            return None
+        capped, changes = self.budget.cap_evaluation(arguments)
+        note("held-out evaluate: " + (", ".join(changes) if changes else "within the budget"))
+        try:
+            metrics = model.evaluate(**capped, verbose=0, return_dict=True)
+        except Exception as exc:  # noqa: BLE001 - the fit's record stands without it
+            note(f"held-out evaluate failed: {type(exc).__name__}: {_first_line(str(exc))}")
+            return None
+        data = tuple(capped[key] for key in ("x", "y", "sample_weight") if capped.get(key) is not None)
+        return {"metrics": {key: _float(value) for key, value in metrics.items()},
+                "data": fingerprint(data)}
 
     def _monitor_pace(self, capped: dict) -> dict:
         """Check the gradients and units on at most about MONITOR_CHECKS epochs of the fit (the
@@ -454,6 +637,8 @@ def new_record(job: dict) -> dict:
         "fit_time_s": 0.0,
         "samples_per_s": None,
         "diagnostics": [],
+        "validation": None,
+        "evaluation": None,
     }
 
 
