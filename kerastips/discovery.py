@@ -1,4 +1,4 @@
-"""Expand the command line's PATHS into the Python files to lint.
+"""Expand the command line's PATHS into the Python files and Jupyter notebooks to lint.
 
 Folders are walked; what is never user code (VCS folders, caches, virtualenvs, build output), the
 `exclude` globs and git-ignored paths are skipped on the way. A path named on the command line is
@@ -15,8 +15,9 @@ from typing import Iterator, Sequence
 
 from kerastips.config import Settings
 from kerastips.diagnostic import FileError
+from kerastips.engine import NOTEBOOK_SUFFIX
 
-SOURCE_SUFFIXES = (".py",)
+SOURCE_SUFFIXES = (".py", NOTEBOOK_SUFFIX)
 SKIPPED_DIRS = frozenset(
     {
         ".git", ".hg", ".svn", ".bzr", "__pycache__", ".kerastips_cache",

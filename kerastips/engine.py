@@ -31,10 +31,16 @@ _FILE_NOQA = re.compile(
 T = TypeVar("T")
 RECURSION_LIMIT = 20_000
 REPORT_BUGS = f"please report it at {HOMEPAGE}/issues"
+NOTEBOOK_SUFFIX = ".ipynb"
 
 
 class SourceError(Exception):
     """The file cannot be linted; the message is one clear line for the user."""
+
+
+def is_notebook(name: str) -> bool:
+    """Whether a file is a Jupyter notebook (JSON), by its name as Jupyter tells them."""
+    return name.endswith(NOTEBOOK_SUFFIX)
 
 
 def decode(data: bytes) -> str:
@@ -69,14 +75,22 @@ def parse(source: str) -> cst.Module:
 
 def _syntax_error(source: str, exc: cst.ParserSyntaxError) -> str:
     """Python's own account of a syntax error is the most precise; libcst's is the fallback."""
+    python = python_syntax_error(source)
+    if python is not None:
+        return python
+    reason = re.sub(r"^(?:parser error: )?(?:error at \d+:\d+: )?", "", exc.message)
+    return f"syntax error at line {exc.editor_line}, column {exc.editor_column}: {reason or 'invalid syntax'}"
+
+
+def python_syntax_error(source: str, flags: int = 0) -> str | None:
+    """Python's account of the source's syntax error, as one line; None when Python parses it."""
     try:
-        compile(source, "<source>", "exec", ast.PyCF_ONLY_AST)
+        compile(source, "<source>", "exec", ast.PyCF_ONLY_AST | flags)
     except SyntaxError as error:
         return f"syntax error at line {error.lineno}, column {error.offset or 1}: {error.msg}"
     except (ValueError, RecursionError, MemoryError):
         pass
-    reason = re.sub(r"^(?:parser error: )?(?:error at \d+:\d+: )?", "", exc.message)
-    return f"syntax error at line {exc.editor_line}, column {exc.editor_column}: {reason or 'invalid syntax'}"
+    return None
 
 
 @contextlib.contextmanager
@@ -97,6 +111,7 @@ class Report:
     rule: Rule
     finding: Finding
     diagnostic: Diagnostic
+    fix_lines: tuple = ()  # (first, last) line of each node its fix edits; None where unknown
 
 
 def check(source: str, path: str, rules: Sequence[Rule]) -> tuple[cst.Module | None, list[Report]]:
@@ -141,7 +156,9 @@ def check(source: str, path: str, rules: Sequence[Rule]) -> tuple[cst.Module | N
             fix_available=fix is not None,
             fix_applicability=fix.applicability.value if fix else None,
         )
-        reports.append(Report(rule, finding, diagnostic))
+        edited = [positions.get(edit.node) for edit in fix.edits] if fix else []
+        fix_lines = tuple(span and (span.start.line, span.end.line) for span in edited)
+        reports.append(Report(rule, finding, diagnostic, fix_lines))
     reports.sort(key=lambda report: report.diagnostic)
     return module, reports
 
@@ -215,4 +232,8 @@ def lint_file(path: Path, rules: Sequence[Rule], display: str | None = None) -> 
 
 def lint_bytes(data: bytes, name: str, rules: Sequence[Rule]) -> list[Diagnostic]:
     """Lint a file's content (from disk or stdin) reported as `name`; raises SourceError."""
+    if is_notebook(name):
+        from kerastips.notebook import lint_notebook  # it builds on this module
+
+        return lint_notebook(data, name, rules)
     return lint_source(decode(data), name, rules)

@@ -10,7 +10,7 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -18,7 +18,10 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from kerastips.diagnostic import FileError
 from kerastips.edits import Applicability, Fix
-from kerastips.engine import SourceError, check, decode_with_encoding, deep_recursion, per_file, read_file
+from kerastips.engine import (
+    SourceError, check, decode_with_encoding, deep_recursion, is_notebook, per_file, read_file,
+)
+from kerastips.notebook import Notebook
 from kerastips.rules.base import Rule
 
 MAX_ROUNDS = 8  # overlapping fixes converge in a few rounds; the bound guards against cycles
@@ -45,11 +48,46 @@ class FixResult:
             raise WriteError(f"the fixed text cannot be encoded as {self.encoding}; not written") from None
 
     def diff(self) -> str:
-        """A unified diff that `patch -p0` applies: lines end at line feeds only (a form feed or
-        U+2028 stays inside its line), and a last line without one is marked as diff marks it."""
-        lines = difflib.unified_diff(_lines(self.original), _lines(self.fixed), self.path, self.path)
-        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                       for line in lines)
+        """A unified diff that `patch -p0` applies."""
+        return unified_diff(self.original, self.fixed, self.path)
+
+
+@dataclass
+class NotebookFixResult(FixResult):
+    """A notebook's fixes: `original` and `fixed` are its code cells as one module, `cells` the
+    new text of each cell the fixes change (by cell number)."""
+
+    notebook: Notebook | None = None
+    cells: dict = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.cells)
+
+    def fixed_bytes(self) -> bytes:
+        return self.notebook.rewrite(self.cells)
+
+    def diff(self) -> str:
+        """One diff per changed cell, labelled `nb.ipynb:cell 3` as Ruff does (not a patch: the
+        file is JSON)."""
+        return "".join(
+            unified_diff(_ended(self.notebook.cell_text(number)), _ended(text), f"{self.path}:cell {number}")
+            for number, text in sorted(self.cells.items())
+        )
+
+
+def _ended(text: str) -> str:
+    """A cell's text ending in a line break: Jupyter leaves it out of a cell's last line, which
+    the diff would otherwise mark on every cell."""
+    return text if not text or text.endswith(("\n", "\r")) else text + "\n"
+
+
+def unified_diff(original: str, fixed: str, label: str) -> str:
+    """Lines end at line feeds only (a form feed or U+2028 stays inside its line), and a last line
+    without one is marked as diff marks it."""
+    lines = difflib.unified_diff(_lines(original), _lines(fixed), label, label)
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                   for line in lines)
 
 
 def _lines(text: str) -> list[str]:
@@ -59,8 +97,12 @@ def _lines(text: str) -> list[str]:
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
-def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = False) -> FixResult:
-    """Fix one module's text. Raises SourceError when it cannot be parsed."""
+def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = False,
+               region: Callable[[int], object] | None = None) -> FixResult:
+    """Fix one module's text. Raises SourceError when it cannot be parsed.
+
+    `region` maps a line to the part of the source it lies in (a notebook's cell, None for no
+    part): a fix that edits more than one part is left out, as it would move code between them."""
     result = FixResult(path, source, source)
     with deep_recursion():
         for round_ in range(MAX_ROUNDS + 1):
@@ -69,6 +111,8 @@ def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = Fal
             for report in reports:
                 fix = report.finding.fix
                 if fix is None or (fix.applicability is Applicability.UNSAFE and not unsafe):
+                    continue
+                if region is not None and not _confined(report.fix_lines, region):
                     continue
                 if fix.statements & taken:
                     continue  # overlaps a fix of this round: the next round sees it afresh
@@ -83,6 +127,14 @@ def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = Fal
             result.fixed = fixed
             result.applied += [report.diagnostic for report in chosen]
     return result
+
+
+def _confined(spans: Sequence[tuple[int, int] | None], region: Callable[[int], object]) -> bool:
+    """Whether every edited node lies within one and the same region."""
+    if any(span is None for span in spans):
+        return False
+    regions = {region(line) for span in spans for line in span}
+    return len(regions) == 1 and None not in regions
 
 
 def apply_fixes(module: cst.Module, fixes: Sequence[Fix]) -> str:
@@ -131,10 +183,25 @@ def fix_file(path: Path, rules: Sequence[Rule], unsafe: bool, apply: bool,
 
 def fix_bytes(data: bytes, name: str, rules: Sequence[Rule], unsafe: bool) -> FixResult:
     """Fix a file's content (from disk or stdin), reported as `name`; raises SourceError."""
+    if is_notebook(name):
+        return _fix_notebook(data, name, rules, unsafe)
     source, encoding = decode_with_encoding(data)
     result = fix_source(source, name, rules, unsafe)
     result.encoding = encoding
     return result
+
+
+def _fix_notebook(data: bytes, name: str, rules: Sequence[Rule], unsafe: bool) -> NotebookFixResult:
+    """Fix the code cells as one module, each fix within one cell; the findings carry their cell."""
+    notebook = Notebook(data)
+    cells = notebook.cells
+    fixed = cells.run(rules, lambda: fix_source(cells.source, name, rules, unsafe, cells.cell_of))
+    return NotebookFixResult(
+        name, fixed.original, fixed.fixed,
+        applied=[cells.in_cells(d) for d in fixed.applied],
+        remaining=[cells.in_cells(d) for d in fixed.remaining],
+        notebook=notebook, cells=cells.split(fixed.fixed),
+    )
 
 
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from kerastips import HOMEPAGE, __version__, docs
 from kerastips.diagnostic import Diagnostic, FileError
 from kerastips.engine import SourceError, decode
+from kerastips.notebook import Notebook
 from kerastips.rules import ALL_RULES
 
 FORMATS = ("concise", "full", "json", "sarif", "github")
@@ -47,7 +48,7 @@ def render(
         return _statistics_text(diagnostics) + summary(diagnostics, errors)
     if output_format == "full":
         sources = _Sources()
-        body = "".join(_full(d, sources.lines(d.path)) + "\n" for d in diagnostics)
+        body = "".join(_full(d, sources.lines(d.path, d.cell)) + "\n" for d in diagnostics)
     else:
         body = "".join(_concise(d) + "\n" for d in diagnostics)
     return body + summary(diagnostics, errors)
@@ -83,6 +84,7 @@ def _record(d: Diagnostic) -> dict:
         "message": d.message,
         "severity": d.severity,
         "path": d.path,
+        "cell": d.cell,  # in a notebook the rows count within this cell (1-based among all cells)
         "location": {"row": d.line, "column": d.column},
         "end_location": {"row": d.end_line, "column": d.end_column},
         "fix": {"available": d.fix_available, "applicability": d.fix_applicability},
@@ -234,15 +236,19 @@ class _Sources:
     """Source lines of reported files, read once each; None when the file cannot be read."""
 
     def __init__(self) -> None:
-        self._cache: dict[str, list[str] | None] = {}
+        self._cache: dict[tuple[str, int | None], list[str] | None] = {}
 
-    def lines(self, path: str) -> list[str] | None:
-        if path not in self._cache:
+    def lines(self, path: str, cell: int | None = None) -> list[str] | None:
+        """The file's lines, or a notebook cell's."""
+        key = (path, cell)
+        if key not in self._cache:
             try:
-                self._cache[path] = _LINE_BREAK.split(decode(Path(path).read_bytes()))
-            except (OSError, SourceError):
-                self._cache[path] = None
-        return self._cache[path]
+                data = Path(path).read_bytes()
+                text = decode(data) if cell is None else Notebook(data).cell_text(cell)
+                self._cache[key] = _LINE_BREAK.split(text)
+            except (OSError, SourceError, IndexError):
+                self._cache[key] = None
+        return self._cache[key]
 
 
 def _statistics_text(diagnostics: Sequence[Diagnostic]) -> str:

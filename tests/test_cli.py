@@ -237,6 +237,7 @@ def test_json_round_trip(project):
         "message": MESSAGE,
         "severity": "warning",
         "path": "model.py",
+        "cell": None,
         "location": {"row": 6, "column": 5},
         "end_location": {"row": 6, "column": 32},
         "fix": {"available": True, "applicability": "unsafe"},

@@ -121,6 +121,7 @@ def test_json_round_trip_with_file_errors_as_e902_records():
         "message": "syntax error",
         "severity": "error",
         "path": "broken.py",
+        "cell": None,
         "location": {"row": 1, "column": 1},
         "end_location": {"row": 1, "column": 1},
         "fix": {"available": False, "applicability": None},

@@ -1,0 +1,319 @@
+"""Jupyter notebooks and IPython sessions as one Python module, and the way back to their cells.
+
+The code cells are joined in order into one module, so that a model built in one cell and trained
+in another is analysed together. IPython syntax that is not Python (`%magic`, `!shell`, `?help`,
+`obj?`, `x = !cmd`) becomes a placeholder statement on the same line, so every line keeps its
+number; a cell whose cell magic runs another language (`%%bash`, `%%html`) is left out. Between two
+cells the module has a separator statement of its own line: no statement can run on from one cell
+into the next (each cell must be valid on its own, as in Jupyter), and after a fix the cells are
+told apart by their separators.
+
+The notebook is read with the stdlib json module. A fix rewrites, in the JSON text, only the
+`source` values of the cells it changed: outputs, metadata, execution counts, key order and
+indentation stay byte for byte.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import copy
+import io
+import json
+import re
+import tokenize
+from dataclasses import dataclass, replace
+from typing import Callable, Iterator, Sequence, TypeVar
+
+from kerastips.diagnostic import Diagnostic
+from kerastips.engine import (
+    REPORT_BUGS, SourceError, check, decode_with_encoding, deep_recursion, parse, python_syntax_error,
+)
+from kerastips.ir.names import mentions_keras
+from kerastips.rules.base import Rule
+
+T = TypeVar("T")
+# Cell magics whose body is Python run in the session's namespace; any other makes the cell foreign.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # Python's line breaks, which positions count
+_CELL_MAGIC = re.compile(r"%%(\w*)")
+# What may be IPython syntax at the start of a statement: %magic, %%magic, !shell, ?help, obj?,
+# x = !cmd, x = %magic. None of these is Python there, so masking one never hides Python code.
+_MAGIC = re.compile(r"[ \t]*(?:[%!?]|[\w.*]+\?\??[ \t]*$|[\w.,()\[\]* \t]+?(?<![=<>!])=(?!=)[ \t]*[%!])")
+_SEPARATOR = "pass  # <cell {}>"  # the statement line between two cells
+_PLACEHOLDER = '"<magic {}>"'  # a masked line; a string, so a magic first in the module is its docstring
+_TOP_LEVEL_AWAIT = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)  # IPython runs `await x` in a cell
+
+
+@dataclass
+class _Cell:
+    number: int  # 1-based among all the notebook's cells (or the session's execution count)
+    text: str  # as written
+    lines: list  # the Python lines, each ending in a line break
+    first: int = 0  # the module's line holding the cell's first line
+
+
+class Cells:
+    """Code cells joined into one module (`source`), with each module line's cell and line."""
+
+    def __init__(self, cells: Sequence[tuple[int, str]]) -> None:
+        """`cells`: (number, text) of the code cells, in order."""
+        self.cells: list[_Cell] = []
+        self._magics: dict[str, str] = {}  # placeholder -> the line it stands for
+        lines: list[str] = []
+        for number, text in cells:
+            python = self._python_lines(text)
+            if python is None:
+                continue
+            if self.cells:
+                lines.append(_SEPARATOR.format(number) + "\n")
+            self.cells.append(_Cell(number, text, python, len(lines) + 1))
+            lines += python
+        self.source = "".join(lines)
+        self._firsts = [cell.first for cell in self.cells]
+
+    def _python_lines(self, text: str) -> list[str] | None:
+        """The cell's lines with IPython syntax masked; None for a cell in another language."""
+        lines = _LINE.findall(text)
+        if lines and not lines[-1].endswith(("\n", "\r")):
+            lines[-1] += "\n"
+        start = next((i for i, line in enumerate(lines) if line.strip()), None)
+        if start is not None and lines[start].lstrip().startswith("%%"):
+            if _CELL_MAGIC.match(lines[start].lstrip()).group(1) not in PYTHON_CELL_MAGICS:
+                return None
+        python = list(lines)
+        statement = 0  # a line where a statement is known to start
+        continued = False  # the previous line was masked and ends in a backslash
+        for i, line in enumerate(lines):
+            if continued or (_MAGIC.match(line) and _starts_statement(python[statement:i])):
+                indent = line[: len(line) - len(line.lstrip(" \t"))] if not continued else ""
+                placeholder = indent + _PLACEHOLDER.format(len(self._magics))
+                self._magics[placeholder.strip()] = line
+                python[i] = placeholder + "\n"
+                continued = line.rstrip("\r\n").endswith("\\")
+                statement = i + 1
+        return python
+
+    def locate(self, line: int) -> tuple[int, int] | None:
+        """(cell number, line within the cell) of a module line; None for a separator."""
+        index = bisect.bisect_right(self._firsts, line) - 1
+        if index < 0:
+            return None
+        cell = self.cells[index]
+        within = line - cell.first + 1
+        return (cell.number, within) if within <= len(cell.lines) else None
+
+    def cell_of(self, line: int) -> int | None:
+        where = self.locate(line)
+        return where and where[0]
+
+    def in_cells(self, diagnostic: Diagnostic) -> Diagnostic:
+        """The diagnostic with its lines counted within its cell."""
+        cell, line = self.locate(diagnostic.line)
+        return replace(diagnostic, cell=cell, line=line, end_line=diagnostic.end_line - diagnostic.line + line)
+
+    def run(self, rules: Sequence[Rule], work: Callable[[], T]) -> T:
+        """`work` (which parses `source`) within deep_recursion(), after each cell is checked on
+        its own as Jupyter runs it; a syntax error is reported in its cell."""
+        if rules and mentions_keras(self.source):  # as for a .py file: no Keras, no parsing
+            for cell in self.cells:
+                error = python_syntax_error("".join(cell.lines), _TOP_LEVEL_AWAIT)
+                if error is not None:
+                    raise SourceError(f"cell {cell.number}: {error}")
+        with deep_recursion():
+            try:
+                return work()
+            except SourceError as exc:  # libcst rejects what Python accepts: find the cell
+                for cell in self.cells:
+                    try:
+                        parse("".join(cell.lines))
+                    except SourceError as cell_error:
+                        raise SourceError(f"cell {cell.number}: {cell_error}") from None
+                raise exc
+
+    def split(self, fixed: str) -> dict[int, str]:
+        """The new text of each cell that `fixed` (the module after fixes) changes.
+
+        Raises SourceError when the cells cannot be told apart in it, which a fix confined to one
+        cell cannot cause."""
+        lines = _LINE.findall(fixed)
+        starts = [0]
+        for cell in self.cells[1:]:
+            found = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == _SEPARATOR.format(cell.number)]
+            if len(found) != 1 or found[0] < starts[-1]:
+                raise SourceError(f"the fixes moved code across cells; not fixed ({REPORT_BUGS})")
+            starts.append(found[0] + 1)
+        ends = [start - 1 for start in starts[1:]] + [len(lines)]
+        changed = {}
+        for cell, start, end in zip(self.cells, starts, ends):
+            text = self._restore(cell, lines[start:end])
+            if text != cell.text:
+                changed[cell.number] = text
+        return changed
+
+    def _restore(self, cell: _Cell, lines: list[str]) -> str:
+        """A cell's fixed lines with its magics put back, ending as the cell ended."""
+        expected = {line.strip() for line in cell.lines if line.strip() in self._magics}
+        restored = []
+        for line in lines:
+            key = line.strip()
+            if key in self._magics:
+                if key not in expected:
+                    raise SourceError(f"the fixes moved an IPython magic; not fixed ({REPORT_BUGS})")
+                expected.discard(key)
+                line = self._magics[key]
+                line = line if line.endswith(("\n", "\r")) else line + "\n"
+            restored.append(line)
+        if expected:
+            raise SourceError(f"the fixes removed an IPython magic; not fixed ({REPORT_BUGS})")
+        text = "".join(restored)
+        tail = cell.text[len(cell.text.rstrip("\r\n")):]  # Jupyter's last line has no line break
+        return text.rstrip("\r\n") + tail
+
+
+def _starts_statement(lines: list[str]) -> bool:
+    """Whether the next line starts a statement after these (no bracket, string or backslash
+    continuation left open). Only asked for the rare lines that look like IPython syntax."""
+    if not lines:
+        return True
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO("".join(lines)).readline):
+            pass
+    except tokenize.TokenError as exc:
+        return "EOF" not in str(exc)
+    except (SyntaxError, ValueError):  # bad indentation and the like: not a continuation
+        pass
+    return True
+
+
+# ---- .ipynb files ------------------------------------------------------------------------------
+
+
+class Notebook:
+    """A .ipynb file's JSON, its code cells as one module (`cells`), and its rewriting."""
+
+    def __init__(self, data: bytes) -> None:
+        """Raises SourceError, with one line saying why, for what is not an nbformat 4 notebook."""
+        self.text, self.encoding = decode_with_encoding(data)
+        try:
+            self.json = json.loads(self.text)
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"not a notebook: invalid JSON at line {exc.lineno}, column {exc.colno}: "
+                              f"{exc.msg}") from None
+        except RecursionError:
+            raise SourceError("not a notebook: JSON nested too deeply") from None
+        if not isinstance(self.json, dict):
+            raise SourceError("not a notebook: the JSON is not an object")
+        if "worksheets" in self.json or _is_int(self.json.get("nbformat")) and self.json["nbformat"] < 4:
+            raise SourceError("nbformat 3 notebook: only nbformat 4 is read (upgrade it with "
+                              "`jupyter nbconvert --to notebook`)")
+        raw_cells = self.json.get("cells")
+        if not isinstance(raw_cells, list):
+            raise SourceError('not a notebook: no "cells" list')
+        code = []
+        for number, cell in enumerate(raw_cells, 1):
+            if not isinstance(cell, dict):
+                raise SourceError(f"not a notebook: cell {number} is not a JSON object")
+            if cell.get("cell_type") == "code":
+                code.append((number, _source_text(cell, number)))
+        self.cells = Cells(code if _is_python(self.json.get("metadata")) else [])
+
+    def cell_text(self, number: int) -> str:
+        """The source of a cell, by its 1-based number among all cells."""
+        return _source_text(self.json["cells"][number - 1], number)
+
+    def rewrite(self, texts: dict[int, str]) -> bytes:
+        """The notebook file with these cells' sources replaced, all else byte for byte."""
+        spans = _source_spans(self.text)
+        expected = copy.deepcopy(self.json)
+        pieces, end = [], 0
+        for number in sorted(texts):
+            start, stop = spans[number - 1]
+            old = expected["cells"][number - 1]["source"]
+            new = texts[number] if isinstance(old, str) else texts[number].splitlines(keepends=True)
+            expected["cells"][number - 1]["source"] = new
+            pieces += [self.text[end:start], self._dumps(new, self.text[start:stop])]
+            end = stop
+        text = "".join(pieces) + self.text[end:]
+        if json.loads(text) != expected:  # never write a notebook that says something else
+            raise SourceError(f"the fixed notebook could not be written as JSON; not fixed ({REPORT_BUGS})")
+        return text.encode(self.encoding)
+
+    def _dumps(self, value: str | list, old: str) -> str:
+        """The JSON of a new `source` value, laid out as the old one was (Jupyter: a line each)."""
+        ascii_only = self.text.isascii()  # else written as Jupyter does, with the characters as they are
+        layout = re.match(r"\[(\r?\n)([ \t]*)", old)
+        if isinstance(value, str) or not value or layout is None:
+            separators = (",", ":") if re.search(r'",\S', old) else None
+            return json.dumps(value, ensure_ascii=ascii_only, separators=separators)
+        newline, indent = layout.groups()
+        closing = re.search(r"([ \t]*)\]\Z", old).group(1)
+        items = ("," + newline).join(indent + json.dumps(line, ensure_ascii=ascii_only) for line in value)
+        return "[" + newline + items + newline + closing + "]"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_python(metadata: object) -> bool:
+    """Whether the notebook's kernel runs Python (as Ruff: a notebook that does not say is)."""
+    if not isinstance(metadata, dict):
+        return True
+    for key, field in (("language_info", "name"), ("kernelspec", "language")):
+        value = metadata.get(key)
+        if isinstance(value, dict) and isinstance(value.get(field), str):
+            return value[field].lower() == "python"
+    return True
+
+
+def _source_text(cell: dict, number: int) -> str:
+    source = cell.get("source", "")
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    if isinstance(source, str):
+        return source
+    raise SourceError(f'not a notebook: the "source" of cell {number} is not text')
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _source_spans(text: str) -> list[tuple[int, int] | None]:
+    """Where each cell's "source" value lies in the notebook's JSON text (the last one where a key
+    repeats, as json.loads reads it)."""
+    decoder = json.JSONDecoder()
+    spans: list = []
+    for key, start, _ in _members(text, _SPACE.match(text).end(), decoder):
+        if key == "cells":
+            spans = [{k: (s, e) for k, s, e in _members(text, cell, decoder)}.get("source")
+                     for _, cell, _ in _members(text, start, decoder)]
+    return spans
+
+
+def _members(text: str, at: int, decoder: json.JSONDecoder) -> Iterator[tuple[object, int, int]]:
+    """(key or index, start, end) of each member of the JSON object or array at text[at]."""
+    close = "}" if text[at] == "{" else "]"
+    i, index = _SPACE.match(text, at + 1).end(), 0
+    while text[i] != close:
+        key: object = index
+        if close == "}":
+            key, i = json.decoder.scanstring(text, i + 1)
+            i = _SPACE.match(text, _SPACE.match(text, i).end() + 1).end()  # past the colon
+        _, end = decoder.raw_decode(text, i)
+        yield key, i, end
+        index += 1
+        i = _SPACE.match(text, end).end()
+        if text[i] == ",":
+            i = _SPACE.match(text, i + 1).end()
+
+
+# ---- linting -----------------------------------------------------------------------------------
+
+
+def lint_notebook(data: bytes, name: str, rules: Sequence[Rule]) -> list[Diagnostic]:
+    """Lint a .ipynb file's content; findings carry their cell. Raises SourceError."""
+    cells = Notebook(data).cells
+    reports = cells.run(rules, lambda: check(cells.source, name, rules)[1])
+    return [cells.in_cells(report.diagnostic) for report in reports]
