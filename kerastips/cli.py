@@ -110,13 +110,20 @@ def _lint_all(paths, stdin_name, settings, force_exclude) -> tuple[list[Diagnost
         elif not (force_exclude and excluded_with_parents(Path(stdin_name), settings)):
             rules = settings.rules_for(stdin_name)
             results.append(per_file(stdin_name, lambda: lint_bytes(data, stdin_name, rules)))
-    diagnostics: list[Diagnostic] = []
-    for result in results:
-        if isinstance(result, FileError):
-            errors.append(result)
-        else:
-            diagnostics.extend(result)
-    return diagnostics, sorted(errors)
+    found, failed = _partition(results)
+    return [d for diagnostics in found for d in diagnostics], sorted(errors + failed)
+
+
+def _partition(outcomes: list) -> tuple[list, list[FileError]]:
+    """Per-file outcomes split into results and FileErrors (None, a skipped file, dropped)."""
+    results: list = []
+    errors: list[FileError] = []
+    for outcome in outcomes:
+        if isinstance(outcome, FileError):
+            errors.append(outcome)
+        elif outcome is not None:
+            results.append(outcome)
+    return results, errors
 
 
 @cli.command()
@@ -205,13 +212,8 @@ def fix(
         outcomes = [fix_file(path, settings.rules_for(path), unsafe_fixes, apply, str(path)) for path in files]
     else:
         errors, outcomes = [], [_fix_stdin(stdin_name, settings, force_exclude, unsafe_fixes, apply)]
-    results = []
-    for outcome in outcomes:
-        if isinstance(outcome, FileError):
-            errors.append(outcome)
-        elif outcome is not None:
-            results.append(outcome)
-    errors.sort()
+    results, failed = _partition(outcomes)
+    errors = sorted(errors + failed)
     for error in errors:
         click.echo(report.file_error_line(error), err=True)
     changed = [result for result in results if result.changed]
