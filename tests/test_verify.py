@@ -144,6 +144,11 @@ def test_budget_caps_epochs_steps_and_array_samples():
     assert samples_per_epoch({"x": x[:100], "batch_size": 8, "steps_per_epoch": 5}) == 40
     assert samples_per_epoch({"x": x[:100], "validation_split": 0.2}) == 80
     assert samples_per_epoch({"x": iter([])}) is None
+    # array data whose epoch is within the step cap keeps its own epoch (steps past the end of
+    # arrays fail under MirroredStrategy)
+    steps = Budget({"steps_per_epoch": 20})
+    assert "steps_per_epoch" not in steps.cap({"x": x[:800], "validation_split": 0.2})[0]  # 20 batches
+    assert steps.cap({"x": x[:801], "batch_size": 40})[0]["steps_per_epoch"] == 20  # 21 batches
     unbounded, _ = Budget({}).cap({"x": x, "epochs": 50})
     assert unbounded["epochs"] == 50 and unbounded["x"] is x and "steps_per_epoch" not in unbounded
 
@@ -259,7 +264,21 @@ def test_verify_a_sample_through_a_real_mirrored_strategy(tmp_path):
         assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-SYMPTOMATIC = {
+MIRRORED_SCRIPTS = {
+    # a script that opens its own strategy gets the run's engine (two cannot be mixed)
+    "own_strategy.py": """
+        import numpy as np
+        import tensorflow as tf
+        import keras
+
+        strategy = tf.distribute.MirroredStrategy()
+        print("replicas in sync:", strategy.num_replicas_in_sync, flush=True)
+        x = np.random.default_rng(0).normal(size=(200, 8)).astype("float32")
+        with strategy.scope():
+            model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
+            model.compile("adam", "mse")
+        model.fit(x, x[:, :1], epochs=2, batch_size=16 * strategy.num_replicas_in_sync)
+    """,
     # seven linear layers of stddev 0.5 on 16 units: the gradient norm is far above 1e3 from the
     # start (a tiny learning rate keeps the loss finite)
     "exploding.py": """
@@ -291,18 +310,23 @@ SYMPTOMATIC = {
 
 
 @needs_training
-def test_the_symptoms_are_seen_through_a_real_mirrored_strategy(tmp_path):
-    # under MirroredStrategy the variables are distributed: the gradient check runs in a replica
+def test_scripts_train_through_a_real_mirrored_strategy(tmp_path):
     def run(name: str) -> dict:
         script = tmp_path / name
-        script.write_text(textwrap.dedent(SYMPTOMATIC[name]).lstrip())
+        script.write_text(textwrap.dedent(MIRRORED_SCRIPTS[name]).lstrip())
         work = tmp_path / f"work-{name}"
         work.mkdir()
         options = runner.Options(cpu_replicas=2, epochs=2, steps_per_epoch=4)
         return runner.run_variant(script, runner.Variant(ORIGINAL, script.read_text()), 0, options, work)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        records = dict(zip(SYMPTOMATIC, pool.map(run, SYMPTOMATIC)))
+        records = dict(zip(MIRRORED_SCRIPTS, pool.map(run, MIRRORED_SCRIPTS)))
+    own = records["own_strategy.py"]
+    assert own["status"] == "ok" and own["epochs"] == 2, own["log"][-3000:]
+    assert own["strategy"] == {"name": "MirroredStrategy", "replicas": 2}
+    assert "the script's MirroredStrategy() is this run's MirroredStrategy (2 replica(s))" in own["log"]
+    assert "replicas in sync: 2" in own["log"]
+    # under MirroredStrategy the variables are distributed: the gradient check runs in a replica
     for name, symptom in (("exploding.py", "exploding-gradients"), ("dead_relu.py", "dying-relu")):
         record = records[name]
         assert record["status"] == "ok", record["log"][-3000:]

@@ -206,7 +206,13 @@ class Budget:
                 changes.append(f"validation samples {rows} -> {self.max_samples}")
         if self.steps_per_epoch is not None:
             steps = capped.get("steps_per_epoch")
-            if steps is None or steps > self.steps_per_epoch:
+            # (array data whose epoch is within the cap keeps its own: Keras fails on steps past
+            # the end of arrays under MirroredStrategy)
+            rows = _train_rows(capped)
+            batches = None if rows is None else math.ceil(rows / int(capped.get("batch_size") or 32))
+            if (steps is None and (batches is None or batches > self.steps_per_epoch)) or (
+                steps is not None and steps > self.steps_per_epoch
+            ):
                 capped["steps_per_epoch"] = self.steps_per_epoch
                 changes.append(f"steps_per_epoch {steps} -> {self.steps_per_epoch}")
             validation = capped.get("validation_data")
@@ -242,14 +248,20 @@ class Budget:
             changes.append(f"samples {rows} -> {self.max_samples}")
 
 
+def _train_rows(arguments: dict) -> int | None:
+    """The rows of array data a fit trains on (validation_split's taken off); None when unknown."""
+    rows = _array_rows(arguments.get("x"))
+    split = arguments.get("validation_split") or 0.0
+    if rows is not None and split and arguments.get("validation_data") is None:
+        rows = int(math.floor(rows * (1.0 - split)))
+    return rows
+
+
 def samples_per_epoch(arguments: dict) -> int | None:
     """How many samples one epoch of this fit trains on, for array data; None when unknown."""
-    rows = _array_rows(arguments.get("x"))
+    rows = _train_rows(arguments)
     if rows is None:
         return None
-    split = arguments.get("validation_split") or 0.0
-    if split and arguments.get("validation_data") is None:
-        rows = int(rows * (1.0 - split))
     batch = arguments.get("batch_size") or 32
     steps = arguments.get("steps_per_epoch")
     return rows if steps is None else min(rows, int(steps) * int(batch))
@@ -676,6 +688,7 @@ def run(job: dict, record: dict) -> None:
     seeding.seed_run()
     engine = strategies.open_engine(backend, job.get("strategy") or "auto", job.get("cpu_replicas"))
     record["strategy"] = engine.describe()
+    strategies.stand_in(engine, note)
     note(f"{engine.name} with {engine.replicas} replica(s) on {', '.join(engine.devices)}; seed {job['seed']}")
     monitor_class, from_history = _monitor_tools() if job.get("diagnostics", True) else (None, None)
     patch = FitPatch(keras, job, record, monitor_class)

@@ -113,6 +113,44 @@ class Engine:
         return {"name": self.name, "replicas": int(self.replicas)}
 
 
+# The tf.distribute strategies a script may open itself, by their names in tf.distribute and
+# tf.distribute.experimental: the run's engine stands in for them.
+_SCRIPT_STRATEGIES = ("MirroredStrategy", "OneDeviceStrategy", "MultiWorkerMirroredStrategy",
+                      "CentralStorageStrategy")
+
+
+def stand_in(engine: Engine, note) -> None:
+    """Make the engine the strategy a script gets when it opens its own (`strategy =
+    tf.distribute.MirroredStrategy()`, then `with strategy.scope():`): two strategies cannot be
+    mixed, and the run trains on the engine it was asked for. The classes stay what they are (Keras
+    and TensorFlow check instances of them): constructing one gives the engine, and the engine is
+    not initialized again. `note(text)` logs each stand-in."""
+    if not hasattr(engine.strategy, "scope") or not hasattr(engine.strategy, "extended"):
+        return  # not a tf.distribute strategy (JAX, torch)
+    import tensorflow as tf
+
+    classes = {getattr(namespace, name) for namespace in (tf.distribute, tf.distribute.experimental)
+               for name in _SCRIPT_STRATEGIES if hasattr(namespace, name)}
+    for cls in classes:
+        _stand_in_for(cls, engine, note)
+
+
+def _stand_in_for(cls, engine: Engine, note) -> None:
+    original_new, original_init = cls.__new__, cls.__init__
+
+    def __new__(klass, *args, **kwargs):
+        if klass is not cls:  # a subclass of its own
+            return original_new(klass) if original_new is object.__new__ else original_new(klass, *args, **kwargs)
+        note(f"the script's {cls.__name__}() is this run's {engine.name} ({engine.replicas} replica(s))")
+        return engine.strategy
+
+    def __init__(self, *args, **kwargs):
+        if self is not engine.strategy:
+            original_init(self, *args, **kwargs)
+
+    cls.__new__, cls.__init__ = __new__, __init__
+
+
 def prepare(backend: str, cpu_replicas: int | None) -> None:
     """Configure the devices before the framework initializes them (TensorFlow: N logical CPUs)."""
     if backend == "tensorflow":
