@@ -63,3 +63,8 @@ def test_files_without_keras_are_not_parsed(tmp_path):
 
 def test_empty_file(tmp_path):
     assert lint_bytes(tmp_path, b"") == []
+
+
+def test_await_is_analysed(tmp_path):
+    source = FLAGGED + "async def main():\n    data = await load()\n    model.fit(data)\n"
+    assert codes_and_lines(lint_bytes(tmp_path, source.encode())) == [("KT101", 3), ("KT301", 6)]

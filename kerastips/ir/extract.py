@@ -651,6 +651,10 @@ class Extractor:
     def eval_inner(self, expr: cst.CSTNode, scope: Scope) -> Value:
         return self.eval(expr.value, scope)
 
+    def eval_await(self, expr: cst.Await, scope: Scope) -> Value:
+        self.eval(expr.expression, scope)
+        return UNKNOWN  # what a coroutine returns is not what calling it returns
+
     def eval_formatted(self, expr: cst.FormattedString, scope: Scope) -> Value:
         for part in expr.parts:
             if isinstance(part, cst.FormattedStringExpression):
@@ -1411,7 +1415,7 @@ _EVAL = {
     cst.Subscript: Extractor.eval_subscript,
     cst.Lambda: Extractor.eval_lambda,
     cst.NamedExpr: Extractor.eval_named_expr,
-    cst.Await: Extractor.eval_inner,
+    cst.Await: Extractor.eval_await,
     cst.StarredElement: Extractor.eval_inner,
 }
 
