@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import codecs
 import copy
 import io
 import json
@@ -27,7 +28,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 
 from kerastips.diagnostic import Diagnostic
 from kerastips.engine import (
-    REPORT_BUGS, SourceError, check, decode_with_encoding, deep_recursion, parse, python_syntax_error,
+    REPORT_BUGS, SourceError, check, deep_recursion, parse, python_syntax_error,
 )
 from kerastips.ir.names import mentions_keras
 from kerastips.rules.base import Rule
@@ -57,14 +58,15 @@ class _Cell:
 class Cells:
     """Code cells joined into one module (`source`), with each module line's cell and line."""
 
-    def __init__(self, cells: Sequence[tuple[int, str]]) -> None:
-        """`cells`: (number, text) of the code cells, in order."""
+    def __init__(self, cells: Sequence[tuple[int, str]], valid_only: bool = False) -> None:
+        """`cells`: (number, text) of the code cells, in order. With `valid_only`, a cell that is
+        not valid Python on its own is left out (in a session, it failed and did not run)."""
         self.cells: list[_Cell] = []
         self._magics: dict[str, str] = {}  # placeholder -> the line it stands for
         lines: list[str] = []
         for number, text in cells:
             python = self._python_lines(text)
-            if python is None:
+            if python is None or valid_only and _syntax_error(python) is not None:
                 continue
             if self.cells:
                 lines.append(_SEPARATOR.format(number) + "\n")
@@ -118,7 +120,7 @@ class Cells:
         its own as Jupyter runs it; a syntax error is reported in its cell."""
         if rules and mentions_keras(self.source):  # as for a .py file: no Keras, no parsing
             for cell in self.cells:
-                error = python_syntax_error("".join(cell.lines), _TOP_LEVEL_AWAIT)
+                error = _syntax_error(cell.lines)
                 if error is not None:
                     raise SourceError(f"cell {cell.number}: {error}")
         with deep_recursion():
@@ -172,6 +174,11 @@ class Cells:
         return text.rstrip("\r\n") + tail
 
 
+def _syntax_error(lines: list[str]) -> str | None:
+    """Python's account of a cell's syntax error, as IPython compiles a cell (top-level await)."""
+    return python_syntax_error("".join(lines), _TOP_LEVEL_AWAIT)
+
+
 def _starts_statement(lines: list[str]) -> bool:
     """Whether the next line starts a statement after these (no bracket, string or backslash
     continuation left open). Only asked for the rare lines that look like IPython syntax."""
@@ -195,7 +202,12 @@ class Notebook:
 
     def __init__(self, data: bytes) -> None:
         """Raises SourceError, with one line saying why, for what is not an nbformat 4 notebook."""
-        self.text, self.encoding = decode_with_encoding(data)
+        # JSON is UTF-8: no coding cookie applies; a BOM (which Jupyter never writes) is kept
+        self.encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+        try:
+            self.text = data.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"cannot decode as utf-8 at byte {exc.start}") from None
         try:
             self.json = json.loads(self.text)
         except json.JSONDecodeError as exc:

@@ -1,0 +1,466 @@
+"""Jupyter notebooks end to end: real .ipynb files written by nbformat (as Jupyter writes them),
+the real command line, exact findings by cell and line, exact fixed notebooks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+
+from kerastips.cli import cli
+
+KT101 = (
+    "BatchNormalization applied after the 'relu' activation of Dense; normalize the linear output "
+    "instead: Dense -> BatchNormalization -> Activation('relu')"
+)
+KT301 = "fit() without validation data: add validation_split=0.2 or validation_data=(x_val, y_val)"
+KT402 = "SGD without momentum: set momentum=0.9 (or use an adaptive optimizer)"
+
+# A model built over three cells and trained in a fourth, with prose, a raw cell and magics around.
+CELLS = [
+    new_markdown_cell("# MNIST\nA small classifier."),
+    new_code_cell("%matplotlib inline\n!pip install -q tensorflow\nimport tensorflow as tf\nfrom tensorflow import keras"),
+    new_code_cell("model = keras.Sequential()\nmodel.add(keras.layers.Dense(64, activation=\"relu\"))"),
+    new_raw_cell("not code: keras.layers.Dense(64, activation='relu')"),
+    new_code_cell("# normalize\nmodel.add(keras.layers.BatchNormalization())\nmodel.add(keras.layers.Dense(10))"),
+    new_markdown_cell("## Training"),
+    new_code_cell("%%time\nmodel.compile(optimizer=\"sgd\", loss=\"mse\")\n"
+                  "history = model.fit(x_train, y_train,\n                    epochs=3)"),
+]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def notebook(cells, **metadata) -> nbformat.NotebookNode:
+    nb = new_notebook(cells=cells)
+    nb.metadata.update(metadata)
+    return nb
+
+
+def save(name: str, nb: nbformat.NotebookNode) -> Path:
+    """Written as Jupyter writes it (nbformat: indent 1, sorted keys, a final newline)."""
+    path = Path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def findings(*args: str) -> list[tuple]:
+    result = run("lint", "--output-format", "json", *args)
+    return [(r["path"], r["cell"], r["location"]["row"], r["location"]["column"], r["code"])
+            for r in json.loads(result.stdout)]
+
+
+# ---- linting -----------------------------------------------------------------------------------
+
+
+def test_findings_in_several_cells_carry_their_cell_and_line(project):
+    save("train.ipynb", notebook(CELLS))
+    result = run("lint", "train.ipynb")
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert result.stdout == (
+        f"train.ipynb:cell 5:line 2:col 11: KT101 {KT101}\n"
+        f"train.ipynb:cell 7:line 2:col 1: KT402 {KT402}\n"
+        f"train.ipynb:cell 7:line 3:col 11: KT301 {KT301}\n"
+        "Found 3 errors.\n"
+    )
+
+
+def test_json_records_have_the_cell_and_the_rows_within_it(project):
+    save("train.ipynb", notebook(CELLS))
+    records = json.loads(run("lint", "--output-format", "json", "train.ipynb").stdout)
+    kt301 = records[-1]
+    assert (kt301["cell"], kt301["location"], kt301["end_location"]) == (
+        7, {"row": 3, "column": 11}, {"row": 4, "column": 30},
+    )
+    assert [record["cell"] for record in records] == [5, 7, 7]
+
+
+def test_full_output_shows_the_lines_of_the_cell(project):
+    save("train.ipynb", notebook(CELLS))
+    lines = run("lint", "--output-format", "full", "--select", "KT101", "train.ipynb").stdout
+    assert lines == (
+        f"train.ipynb:cell 5:line 2:col 11: KT101 {KT101}\n"
+        "  |\n"
+        "1 | # normalize\n"
+        "2 | model.add(keras.layers.BatchNormalization())\n"
+        "  |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ KT101\n"
+        "3 | model.add(keras.layers.Dense(10))\n"
+        "  |\n"
+        "\n"
+        "Found 1 error.\n"
+    )
+
+
+def test_a_cell_given_as_one_string_and_cells_in_any_order_of_keys(project):
+    nb = {"metadata": {}, "nbformat": 4, "nbformat_minor": 2, "cells": [
+        {"source": "from keras import layers, Sequential\n", "cell_type": "code", "metadata": {},
+         "outputs": [], "execution_count": 1},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": 2,
+         "source": "m = Sequential([layers.Dense(4, activation='relu'),\n  layers.BatchNormalization()])"},
+    ]}
+    Path("one.ipynb").write_text(json.dumps(nb))
+    assert findings("one.ipynb") == [("one.ipynb", 2, 2, 3, "KT101")]
+
+
+def test_ipython_syntax_is_tolerated_and_lines_stay_exact(project):
+    cell = (
+        "%load_ext autoreload\n"
+        "%autoreload 2\n"
+        "?keras.layers.Dense\n"
+        "keras.layers.Dense?\n"
+        "keras.Model.fit??\n"
+        "files = !ls data\n"
+        "found = %sx ls data\n"
+        "!pip install keras \\\n"
+        "    tensorflow\n"
+        "for units in (8, 16):\n"
+        "    %time build(units)\n"
+        "scale = (255\n"
+        "         % 7)  # the remainder operator, not a magic\n"
+        "note = '''\n"
+        "%not a magic inside a string\n"
+        "'''\n"
+        "model.add(keras.layers.BatchNormalization())"
+    )
+    nb = notebook([
+        new_code_cell("import keras\nmodel = keras.Sequential([keras.layers.Dense(8, activation='relu')])"),
+        new_code_cell(cell),
+    ])
+    save("magic.ipynb", nb)
+    assert findings("magic.ipynb") == [("magic.ipynb", 2, 17, 11, "KT101")]
+
+
+def test_a_cell_magic_of_another_language_leaves_its_cell_out(project):
+    save("foreign.ipynb", notebook([
+        new_code_cell("from tensorflow import keras"),
+        new_code_cell("%%writefile train.py\nmodel = keras.Sequential([keras.layers.Dense(8, activation='relu'),\n"
+                      "                          keras.layers.BatchNormalization()])"),
+        new_code_cell("%%bash\nfor f in *.py; do echo $f; done"),
+        new_code_cell("%%capture\nmodel = keras.Sequential([keras.layers.Dense(8, activation='relu'),\n"
+                      "                          keras.layers.BatchNormalization()])"),
+    ]))
+    assert findings("foreign.ipynb") == [("foreign.ipynb", 4, 3, 27, "KT101")]
+
+
+def test_noqa_comments_work_in_cells(project):
+    cells = [new_code_cell(c) for c in (
+        "from tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])",
+        "model.compile(optimizer='sgd', loss='mse')  # noqa: KT402",
+        "model.fit(x, y)",
+    )]
+    save("noqa.ipynb", notebook(cells))
+    assert findings("noqa.ipynb") == [("noqa.ipynb", 3, 1, 1, "KT301")]
+    cells.append(new_code_cell("# kerastips: noqa: KT301"))
+    save("noqa.ipynb", notebook(cells))
+    assert findings("noqa.ipynb") == []
+
+
+def test_a_syntax_error_is_reported_in_its_cell_and_the_run_goes_on(project):
+    save("a_broken.ipynb", notebook([
+        new_markdown_cell("text"),
+        new_code_cell("from tensorflow import keras"),
+        new_code_cell("x = 1\ndef build(:\n    pass"),
+    ]))
+    save("b_good.ipynb", notebook(CELLS))
+    result = run("lint", ".")
+    assert result.exit_code == 2
+    assert result.stderr == "a_broken.ipynb: error: cell 3: syntax error at line 2, column 11: invalid syntax\n"
+    assert result.stdout.endswith("Found 3 errors; 1 file could not be linted.\n")
+
+
+@pytest.mark.parametrize(("cells", "error"), [
+    # Jupyter runs each cell on its own: a statement cannot go on into the next cell.
+    (["model = keras.Sequential([", "keras.layers.Dense(1)])"], "cell 2: syntax error at line 1, column 26: '[' was never closed"),
+    (["doc = '''", "'''"], "cell 2: syntax error at line 1, column 7: unterminated triple-quoted string literal (detected at line 1)"),
+    (["if True:\n    x = 1", "else:\n    x = 2"], "cell 3: syntax error at line 1, column 1: invalid syntax"),
+    (["def f():\n    x = 1", "    return x"], "cell 3: syntax error at line 1, column 4: unexpected indent"),
+])
+def test_a_statement_split_over_two_cells_is_a_syntax_error(project, cells, error):
+    save("split.ipynb", notebook([new_code_cell("from tensorflow import keras"), *map(new_code_cell, cells)]))
+    result = run("lint", "split.ipynb")
+    assert (result.exit_code, result.stderr) == (2, f"split.ipynb: error: {error}\n")
+
+
+def test_top_level_await_is_valid_in_a_cell(project):
+    save("async.ipynb", notebook([new_code_cell(
+        "from tensorflow import keras\ndata = await load()\nmodel = keras.Sequential([keras.layers.Dense(1)])\n"
+        "model.fit(data)"
+    )]))
+    assert findings("async.ipynb") == [("async.ipynb", 1, 4, 1, "KT301")]
+
+
+ODD = [
+    (b"", "not a notebook: invalid JSON at line 1, column 1: Expecting value"),
+    (b'{"cells": [', "not a notebook: invalid JSON at line 1, column 12: Expecting value"),
+    (b"[1, 2]", "not a notebook: the JSON is not an object"),
+    (b'{"metadata": {}, "nbformat": 4}', 'not a notebook: no "cells" list'),
+    (b'{"cells": {"0": {}}}', 'not a notebook: no "cells" list'),
+    (b'{"cells": ["import keras"]}', "not a notebook: cell 1 is not a JSON object"),
+    (b'{"cells": [{"cell_type": "code", "source": 42}]}', 'not a notebook: the "source" of cell 1 is not text'),
+    (b'{"cells": [{"cell_type": "code", "source": ["a", null]}]}', 'not a notebook: the "source" of cell 1 is not text'),
+    (b'{"nbformat": 3, "worksheets": [{"cells": []}]}',
+     "nbformat 3 notebook: only nbformat 4 is read (upgrade it with `jupyter nbconvert --to notebook`)"),
+    (b'{"cells": [], "nbformat": 4}\xff', "cannot decode as utf-8 at byte 28"),
+    (b"\x00\x01", "not a notebook: invalid JSON at line 1, column 1: Expecting value"),
+    (b"\xef\xbb\xbf[]", "not a notebook: the JSON is not an object"),
+]
+
+
+@pytest.mark.parametrize(("data", "error"), ODD)
+def test_an_odd_notebook_is_one_error_line_and_the_run_goes_on(project, data, error):
+    Path("odd.ipynb").write_bytes(data)
+    save("z_good.ipynb", notebook(CELLS))
+    for command in (["lint"], ["fix", "--apply", "--unsafe-fixes"]):
+        result = run(*command, "odd.ipynb", "z_good.ipynb")
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[0] == f"odd.ipynb: error: {error}"
+        assert "Traceback" not in result.output
+    assert Path("odd.ipynb").read_bytes() == data
+    assert "validation_split=0.2" in nbformat.read("z_good.ipynb", 4).cells[6].source  # fixed all the same
+
+
+@pytest.mark.parametrize("nb", [
+    new_notebook(),  # no cells at all
+    notebook([new_markdown_cell("from keras import layers"), new_raw_cell("model.fit(x, y)")]),
+    notebook([new_code_cell(""), new_code_cell("\n\n")]),
+    notebook([new_code_cell("library(keras)\nmodel %>% fit(x, y)")], language_info={"name": "R"}),
+    notebook([new_code_cell("model.fit(x, y)")], kernelspec={"name": "ir", "language": "R", "display_name": "R"}),
+], ids=["empty", "no-code-cells", "blank-cells", "R-language-info", "R-kernelspec"])
+def test_notebooks_without_python_code_pass(project, nb):
+    save("nb.ipynb", nb)
+    assert run("lint", "nb.ipynb").output == "All checks passed!\n"
+
+
+def test_folders_are_searched_for_notebooks_but_not_their_checkpoints(project):
+    save("src/train.ipynb", notebook(CELLS))
+    save("src/.ipynb_checkpoints/train-checkpoint.ipynb", notebook(CELLS))
+    save("src/notes.md.ipynb.txt", notebook(CELLS))
+    assert {path for path, *_ in findings("src")} == {"src/train.ipynb"}
+
+
+def test_a_notebook_from_stdin_is_linted_by_its_name(project):
+    data = nbformat.writes(notebook(CELLS)).encode()
+    result = CliRunner().invoke(cli, ["lint", "-", "--stdin-filename", "train.ipynb"], input=data)
+    assert result.stdout.splitlines()[0] == f"train.ipynb:cell 5:line 2:col 11: KT101 {KT101}"
+
+
+# ---- fixing ------------------------------------------------------------------------------------
+
+
+def with_sources(nb: nbformat.NotebookNode, sources: dict[int, str]) -> nbformat.NotebookNode:
+    """The notebook with some cells' sources replaced (cells by their 1-based number)."""
+    copy = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for number, source in sources.items():
+        copy.cells[number - 1].source = source
+    return copy
+
+
+def rich_notebook() -> nbformat.NotebookNode:
+    """CELLS with what fixing must leave alone: outputs (text, an image, an error), execution
+    counts, cell ids, metadata and non-ASCII text."""
+    nb = notebook(CELLS, kernelspec={"name": "python3", "display_name": "Python 3", "language": "python"},
+                  language_info={"name": "python", "version": "3.11.7"})
+    nb.cells[1].execution_count = 1
+    nb.cells[1].outputs = [new_output("stream", name="stdout", text="Successfully installed … tensorflow\n")]
+    nb.cells[4].metadata = {"tags": ["model"], "collapsed": False}
+    nb.cells[6].execution_count = 7
+    nb.cells[6].outputs = [
+        new_output("stream", name="stdout", text="CPU times: user 1.2 s\nWall time: 0.9 s\n"),
+        new_output("execute_result", data={"image/png": "iVBORw0KGgo=\n", "text/plain": "<Figure>"},
+                   execution_count=7),
+        new_output("error", ename="NameError", evalue="name 'x_train' is not defined", traceback=["..."]),
+    ]
+    nb.cells[0].source = "# MNIST — ein kleiner Klassifikator"
+    return nb
+
+
+FIXED_CELL_7 = (
+    "%%time\nmodel.compile(optimizer=keras.optimizers.SGD(momentum=0.9), loss=\"mse\")\n"
+    "history = model.fit(x_train, y_train,\n                    epochs=3,\n                    validation_split=0.2)"
+)
+DIFF = """\
+--- train.ipynb:cell 7
++++ train.ipynb:cell 7
+@@ -1,4 +1,5 @@
+ %%time
+-model.compile(optimizer="sgd", loss="mse")
++model.compile(optimizer=keras.optimizers.SGD(momentum=0.9), loss="mse")
+ history = model.fit(x_train, y_train,
+-                    epochs=3)
++                    epochs=3,
++                    validation_split=0.2)
+"""
+
+
+def test_fix_shows_a_diff_per_cell_and_writes_nothing(project):
+    path = save("train.ipynb", rich_notebook())
+    before = path.read_bytes()
+    result = run("fix", "--unsafe-fixes", "train.ipynb")
+    assert (result.exit_code, result.stdout) == (1, DIFF)
+    assert result.stderr == "Would fix 2 findings in 1 file. 1 finding left.\n"
+    assert path.read_bytes() == before
+
+
+def test_apply_rewrites_only_the_changed_cell_and_keeps_everything_else(project):
+    nb = rich_notebook()
+    path = save("train.ipynb", nb)
+    result = run("fix", "--apply", "--unsafe-fixes", "train.ipynb")
+    assert (result.exit_code, result.stderr) == (0, "Fixed 2 findings in 1 file. 1 finding left.\n")
+    # Byte for byte what Jupyter itself would write for the fixed notebook.
+    assert path.read_text(encoding="utf-8") == nbformat.writes(with_sources(nb, {7: FIXED_CELL_7})) + "\n"
+    nbformat.validate(nbformat.read(str(path), 4))
+    again = run("fix", "--apply", "--unsafe-fixes", "train.ipynb")
+    assert (again.exit_code, again.stderr) == (0, "No fixes available. 1 finding left.\n")
+    assert findings("train.ipynb") == [("train.ipynb", 5, 2, 11, "KT101")]
+
+
+def test_the_json_layout_of_the_file_is_kept(project):
+    """Indent 2, keys in the writer's order (not sorted), sources as strings and as lists, escaped
+    non-ASCII, no final newline: only the changed source value differs."""
+    nb = {
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {"title": "Caf\u00e9"},
+        "cells": [
+            {"id": "a1", "cell_type": "code", "source": ["from tensorflow import keras\n", "# caf\u00e9"],
+             "outputs": [], "metadata": {}, "execution_count": None},
+            {"id": "b2", "cell_type": "code", "source": "model = keras.Sequential([keras.layers.Dense(1)])\n"
+             "model.fit(x, y)\n", "outputs": [], "metadata": {}, "execution_count": None},
+            {"id": "c3", "cell_type": "code", "outputs": [], "metadata": {}, "execution_count": None,
+             "source": ["model.compile(optimizer='sgd',\n", "              loss='mse')"]},
+        ],
+    }
+    text = json.dumps(nb, indent=2)  # ensure_ascii: \u00e9
+    Path("layout.ipynb").write_text(text)
+    assert run("fix", "--apply", "--unsafe-fixes", "layout.ipynb").exit_code == 0
+    nb["cells"][1]["source"] = "model = keras.Sequential([keras.layers.Dense(1)])\nmodel.fit(x, y, validation_split=0.2)\n"
+    nb["cells"][2]["source"] = ["model.compile(optimizer=keras.optimizers.SGD(momentum=0.9),\n", "              loss='mse')"]
+    assert Path("layout.ipynb").read_text() == json.dumps(nb, indent=2)
+
+
+def test_a_compact_notebook_stays_compact(project):
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                     "source": ["from tensorflow import keras\n", "model = keras.Sequential([keras.layers.Dense(1)])\n",
+                                "model.fit(x, y)"]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    Path("compact.ipynb").write_text(json.dumps(nb, ensure_ascii=False))
+    assert run("fix", "--apply", "--unsafe-fixes", "compact.ipynb").exit_code == 0
+    nb["cells"][0]["source"][2] = "model.fit(x, y, validation_split=0.2)"
+    assert Path("compact.ipynb").read_text() == json.dumps(nb, ensure_ascii=False)
+
+
+def test_magics_in_a_fixed_cell_are_kept(project):
+    nb = notebook([
+        new_code_cell("from tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])"),
+        new_code_cell("%env CUDA_VISIBLE_DEVICES=0\n!nvidia-smi\nfor lr in [0.1, 0.01]:\n"
+                      "    %time model.compile(optimizer='adam', loss='mse')\n"
+                      "    model.fit(x, y)\n    model.summary?"),
+    ])
+    path = save("magic.ipynb", nb)
+    assert run("fix", "--apply", "--unsafe-fixes", "--select", "KT301", "magic.ipynb").exit_code == 0
+    assert nbformat.read(str(path), 4).cells[1].source == (
+        "%env CUDA_VISIBLE_DEVICES=0\n!nvidia-smi\nfor lr in [0.1, 0.01]:\n"
+        "    %time model.compile(optimizer='adam', loss='mse')\n"
+        "    model.fit(x, y, validation_split=0.2)\n    model.summary?"
+    )
+
+
+def test_an_import_a_fix_needs_goes_after_the_first_cell_magic(project):
+    nb = notebook([
+        new_code_cell("%%capture\nfrom keras.layers import Dense, BatchNormalization\nfrom keras import Sequential"),
+        new_markdown_cell("The model"),
+        new_code_cell("model = Sequential([Dense(8, activation='relu'), BatchNormalization()])"),
+    ])
+    path = save("imports.ipynb", nb)
+    result = run("fix", "--apply", "--unsafe-fixes", "imports.ipynb")
+    assert (result.exit_code, result.stderr) == (0, "Fixed 2 findings in 1 file.\n")
+    assert path.read_text() == nbformat.writes(with_sources(nb, {
+        1: "%%capture\nfrom keras.layers import Activation, Dense, BatchNormalization\nfrom keras import Sequential",
+        3: "model = Sequential([Dense(8, use_bias=False), BatchNormalization(), Activation('relu')])",
+    })) + "\n"
+
+
+def test_a_fix_that_would_span_two_cells_is_not_made(project):
+    """KT101 here edits the Dense in cell 2 and adds an Activation after the BatchNormalization in
+    cell 3: no fix moves code between cells. In one cell, the same code is fixed."""
+    split = notebook([
+        new_code_cell("import keras\nfrom keras import layers\ninputs = keras.Input((8,))"),
+        new_code_cell("x = layers.Dense(8, activation='relu')(inputs)"),
+        new_code_cell("x = layers.BatchNormalization()(x)\nmodel = keras.Model(inputs, x)"),
+    ])
+    path = save("split.ipynb", split)
+    before = path.read_bytes()
+    result = run("fix", "--apply", "--unsafe-fixes", "split.ipynb")
+    assert (result.exit_code, result.stderr) == (0, "No fixes available. 1 finding left.\n")
+    assert path.read_bytes() == before
+
+    joined = notebook([split.cells[0], new_code_cell(split.cells[1].source + "\n" + split.cells[2].source)])
+    path = save("joined.ipynb", joined)
+    result = run("fix", "--apply", "--unsafe-fixes", "joined.ipynb")
+    assert (result.exit_code, result.stderr) == (0, "Fixed 2 findings in 1 file.\n")
+    assert nbformat.read(str(path), 4).cells[1].source == (
+        "x = layers.Dense(8, use_bias=False)(inputs)\nx = layers.BatchNormalization()(x)\n"
+        "x = layers.Activation('relu')(x)\nmodel = keras.Model(inputs, x)"
+    )
+
+
+def test_swapping_add_calls_across_cells_is_not_made_but_within_one_cell_it_is(project):
+    nb = notebook([
+        new_code_cell("from tensorflow import keras\nmodel = keras.Sequential()\nmodel.add(keras.layers.Dense(8))\n"
+                      "model.add(keras.layers.ReLU())"),
+        new_code_cell("model.add(keras.layers.BatchNormalization())\nmodel.add(keras.layers.Dense(1))"),
+        new_code_cell("head = keras.Sequential()\nhead.add(keras.layers.Dense(8))\nhead.add(keras.layers.ReLU())\n"
+                      "head.add(keras.layers.BatchNormalization())"),
+    ])
+    path = save("adds.ipynb", nb)
+    result = run("fix", "--apply", "--unsafe-fixes", "--select", "KT101", "adds.ipynb")
+    assert (result.exit_code, result.stderr) == (0, "Fixed 1 finding in 1 file. 1 finding left.\n")
+    assert path.read_text() == nbformat.writes(with_sources(nb, {
+        3: "head = keras.Sequential()\nhead.add(keras.layers.Dense(8))\nhead.add(keras.layers.BatchNormalization())\n"
+           "head.add(keras.layers.ReLU())",
+    })) + "\n"
+
+
+def test_a_fix_in_a_notebook_with_a_broken_cell_writes_nothing(project):
+    path = save("broken.ipynb", notebook([*CELLS, new_code_cell("model.fit(x, y")]))
+    before = path.read_bytes()
+    result = run("fix", "--apply", "--unsafe-fixes", "broken.ipynb")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "broken.ipynb: error: cell 8: syntax error at line 1, column 10: '(' was never closed"
+    )
+    assert path.read_bytes() == before
+
+
+def test_cell_text_endings_are_kept(project):
+    """Jupyter's cells have no line break after their last line; one that has keeps it."""
+    nb = notebook([new_code_cell("from tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\n"
+                                 "model.fit(x, y)\n\n"),
+                   new_code_cell("model.fit(x, y)")])
+    path = save("endings.ipynb", nb)
+    assert run("fix", "--apply", "--unsafe-fixes", "endings.ipynb").exit_code == 0
+    assert [cell.source for cell in nbformat.read(str(path), 4).cells] == [
+        "from tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\n"
+        "model.fit(x, y, validation_split=0.2)\n\n",
+        "model.fit(x, y, validation_split=0.2)",
+    ]
+
+
+def test_a_byte_order_mark_is_kept(project):
+    nb = notebook([new_code_cell("from tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\n"
+                                 "model.fit(x, y)")])
+    Path("bom.ipynb").write_bytes(b"\xef\xbb\xbf" + nbformat.writes(nb).encode())
+    assert run("fix", "--apply", "--unsafe-fixes", "bom.ipynb").exit_code == 0
+    fixed = with_sources(nb, {1: nb.cells[0].source.replace("(x, y)", "(x, y, validation_split=0.2)")})
+    assert Path("bom.ipynb").read_bytes() == b"\xef\xbb\xbf" + nbformat.writes(fixed).encode()
