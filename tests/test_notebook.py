@@ -464,3 +464,15 @@ def test_a_byte_order_mark_is_kept(project):
     assert run("fix", "--apply", "--unsafe-fixes", "bom.ipynb").exit_code == 0
     fixed = with_sources(nb, {1: nb.cells[0].source.replace("(x, y)", "(x, y, validation_split=0.2)")})
     assert Path("bom.ipynb").read_bytes() == b"\xef\xbb\xbf" + nbformat.writes(fixed).encode()
+
+
+def test_windows_line_endings_in_the_json_and_in_cells_are_kept(project):
+    nb = {"cells": [
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+         "source": ["from tensorflow import keras\r\n", "model = keras.Sequential([keras.layers.Dense(1)])\r\n",
+                    "model.fit(x, y)\r\n", "model.evaluate(x, y)"]},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    Path("crlf.ipynb").write_bytes((json.dumps(nb, indent=1) + "\n").replace("\n", "\r\n").encode())
+    assert run("fix", "--apply", "--unsafe-fixes", "crlf.ipynb").exit_code == 0
+    nb["cells"][0]["source"][2] = "model.fit(x, y, validation_split=0.2)\r\n"
+    assert Path("crlf.ipynb").read_bytes() == (json.dumps(nb, indent=1) + "\n").replace("\n", "\r\n").encode()
