@@ -87,9 +87,11 @@ class Cells:
         python = list(lines)
         statement = 0  # a line where a statement is known to start
         continued = False  # the previous line was masked and ends in a backslash
+        indent = ""
         for i, line in enumerate(lines):
             if continued or (_MAGIC.match(line) and _starts_statement(python[statement:i])):
-                indent = line[: len(line) - len(line.lstrip(" \t"))] if not continued else ""
+                if not continued:  # a continuation line keeps its magic's indentation
+                    indent = line[: len(line) - len(line.lstrip(" \t"))]
                 placeholder = indent + _PLACEHOLDER.format(len(self._magics))
                 self._magics[placeholder.strip()] = line
                 python[i] = placeholder + "\n"
@@ -140,12 +142,15 @@ class Cells:
         Raises SourceError when the cells cannot be told apart in it, which a fix confined to one
         cell cannot cause."""
         lines = _LINE.findall(fixed)
+        found: dict[str, list[int]] = {}
+        for i, line in enumerate(lines):
+            found.setdefault(line.rstrip("\r\n"), []).append(i)
         starts = [0]
         for cell in self.cells[1:]:
-            found = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == _SEPARATOR.format(cell.number)]
-            if len(found) != 1 or found[0] < starts[-1]:
+            at = found.get(_SEPARATOR.format(cell.number), [])
+            if len(at) != 1 or at[0] < starts[-1]:
                 raise SourceError(f"the fixes moved code across cells; not fixed ({REPORT_BUGS})")
-            starts.append(found[0] + 1)
+            starts.append(at[0] + 1)
         ends = [start - 1 for start in starts[1:]] + [len(lines)]
         changed = {}
         for cell, start, end in zip(self.cells, starts, ends):
@@ -165,7 +170,6 @@ class Cells:
                     raise SourceError(f"the fixes moved an IPython magic; not fixed ({REPORT_BUGS})")
                 expected.discard(key)
                 line = self._magics[key]
-                line = line if line.endswith(("\n", "\r")) else line + "\n"
             restored.append(line)
         if expected:
             raise SourceError(f"the fixes removed an IPython magic; not fixed ({REPORT_BUGS})")

@@ -127,6 +127,8 @@ def test_ipython_syntax_is_tolerated_and_lines_stay_exact(project):
         "!pip install keras \\\n"
         "    tensorflow\n"
         "for units in (8, 16):\n"
+        "    !echo building \\\n"
+        "        $units\n"
         "    %time build(units)\n"
         "scale = (255\n"
         "         % 7)  # the remainder operator, not a magic\n"
@@ -140,7 +142,7 @@ def test_ipython_syntax_is_tolerated_and_lines_stay_exact(project):
         new_code_cell(cell),
     ])
     save("magic.ipynb", nb)
-    assert findings("magic.ipynb") == [("magic.ipynb", 2, 17, 11, "KT101")]
+    assert findings("magic.ipynb") == [("magic.ipynb", 2, 19, 11, "KT101")]
 
 
 def test_a_cell_magic_of_another_language_leaves_its_cell_out(project):
