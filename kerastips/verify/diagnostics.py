@@ -7,11 +7,11 @@ while the training loss keeps falling. Two entry points:
 - `symptoms_from_history(history)`: pure Python on a `History.history` dict (one list per metric,
   one value per epoch): "nan-loss", "loss-not-decreasing", "overfitting".
 - `SymptomMonitor(x_sample, y_sample, every=1)`: a Keras callback for `fit`. Besides the history
-  symptoms above it computes, on the sample batch at the end of every `every`-th epoch and of the
-  last one, the gradient norms ("exploding-gradients", "vanishing-gradients": the gradient of the
-  loss fit minimizes, the model in training mode, by a GradientTape on TensorFlow and jax.grad
-  over a stateless call on JAX; other backends get a note; compared with the same before
-  training) and the fraction of dead units of each top-level ReLU layer ("dying-relu"; functional
+  symptoms above it computes, on the sample batch at the end of every `every`-th epoch (epochs
+  `every`, 2 * `every`, ...) and of the last one, the gradient norms ("exploding-gradients",
+  "vanishing-gradients": the gradient of the loss fit minimizes, the model in training mode, over
+  a stateless call differentiated by a GradientTape on TensorFlow and jax.grad on JAX; other
+  backends get a note; compared with the same before training) and the fraction of dead units of each top-level ReLU layer ("dying-relu"; functional
   and Sequential models, through a probe model on the ReLU outputs, any backend; layers inside a
   nested model are not looked into). After training, and after every epoch while it runs,
   `.symptoms` is the list of what it saw.
@@ -271,12 +271,6 @@ def _norm(keras, tensor) -> float:
     return float(np.linalg.norm(np.asarray(array, dtype=np.float64).ravel()))
 
 
-def _value(keras, variable):
-    """A copy of a variable's value, as a backend tensor (no NumPy: the TensorFlow and Keras
-    variables' __array__ is deprecated under NumPy 2)."""
-    return keras.ops.copy(variable)
-
-
 class _GradientStats:
     """Loss and gradient norms of the model on the sample batch, in training mode."""
 
@@ -320,42 +314,12 @@ def _training_loss(model, x, y, y_pred):
     return compute(x=x, y=y, y_pred=y_pred, sample_weight=None, training=True)
 
 
-def _tensorflow_loss_and_gradients(keras, model, x, y, variables):
-    import tensorflow as tf
-
-    # The forward pass in training mode moves BatchNormalization statistics and seed states:
-    # they are put back so that the check leaves the training exactly as it was.
-    state = [(v, _value(keras, v)) for v in model.non_trainable_variables + model.metrics_variables]
-
-    def loss_and_gradients():
-        with tf.GradientTape() as tape:
-            loss = _training_loss(model, x, y, model(x, training=True))
-        return loss, tape.gradient(loss, variables)
-
-    try:
-        if not tf.distribute.in_cross_replica_context() or not tf.distribute.has_strategy():
-            return loss_and_gradients()
-        # Under a tf.distribute strategy a distributed variable is read in a replica: every
-        # replica gets the whole sample batch, so the first one's loss and gradients are the ones.
-        strategy = tf.distribute.get_strategy()
-        logger, level = tf.get_logger(), tf.get_logger().level
-        logger.setLevel("ERROR")  # its "MirroredStrategy eagerly" warning is about this check
-        try:
-            per_replica = strategy.run(loss_and_gradients)
-        finally:
-            logger.setLevel(level)
-        return tf.nest.map_structure(
-            lambda value: strategy.experimental_local_results(value)[0], per_replica
-        )
-    finally:
-        for variable, value in state:
-            variable.assign(value)
-
-
-def _jax_loss_and_gradients(keras, model, x, y, variables):
-    import jax
-
-    # Stateless, as the JAX trainer does it: the updated state the call returns is dropped.
+def _stateless_loss(keras, model, x, y, variables):
+    """The training loss as a function of the trainable values, as the trainers compute it, by a
+    stateless call: what the forward pass would update (BatchNormalization statistics, seed
+    states, loss trackers) is dropped, so the check leaves the training exactly as it was. Under
+    a tf.distribute strategy the variables' values are read in the cross-replica context, where
+    a replica's tape could not watch them."""
     non_trainable = list(model.non_trainable_variables)
     frozen = [v.value for v in non_trainable]
     # (a call() without a `training` argument is called without it, as Layer.__call__ does)
@@ -367,6 +331,24 @@ def _jax_loss_and_gradients(keras, model, x, y, variables):
         with keras.StatelessScope(state_mapping=mapping):
             return _training_loss(model, x, y, y_pred)
 
+    return loss_of
+
+
+def _tensorflow_loss_and_gradients(keras, model, x, y, variables):
+    import tensorflow as tf
+
+    loss_of = _stateless_loss(keras, model, x, y, variables)
+    values = [tf.identity(v.value) for v in variables]
+    with tf.GradientTape() as tape:
+        tape.watch(values)
+        loss = loss_of(values)
+    return loss, tape.gradient(loss, values)
+
+
+def _jax_loss_and_gradients(keras, model, x, y, variables):
+    import jax
+
+    loss_of = _stateless_loss(keras, model, x, y, variables)
     return jax.value_and_grad(loss_of)([v.value for v in variables])
 
 
@@ -501,7 +483,7 @@ def _make_monitor(keras) -> type:
 
         `x_sample`, `y_sample`: a batch (arrays, or structures of arrays, as fit takes them; a
         tf.data.Dataset or PyDataset gives its first batch) on which gradient norms and dead
-        ReLU units are computed every `every` epochs and on the last one. Without a sample only
+        ReLU units are computed at the end of every `every`-th epoch and of the last one. Without a sample only
         the history symptoms are judged.
         """
 
@@ -532,7 +514,7 @@ def _make_monitor(keras) -> type:
         def on_epoch_end(self, epoch, logs=None):
             self._guard("history", lambda: self._record(epoch, logs or {}))
             total = (self.params or {}).get("epochs")
-            if self._sample is not None and (epoch % self.every == 0 or epoch + 1 == total):
+            if self._sample is not None and ((epoch + 1) % self.every == 0 or epoch + 1 == total):
                 self._guard("gradient norms", lambda: self._check_gradients(epoch + 1), epoch + 1)
                 self._guard("dead ReLU units", lambda: self._check_relu(epoch + 1), epoch + 1)
             self._refresh()
