@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence, TypeVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from kerastips import HOMEPAGE
 from kerastips.diagnostic import Diagnostic, FileError
 from kerastips.ir.extract import extract
 from kerastips.ir.names import mentions_keras
+from kerastips.positions import node_positions
 from kerastips.rules.base import Finding, Rule
 
 _NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)", re.I)
@@ -132,7 +132,7 @@ def check(source: str, path: str, rules: Sequence[Rule]) -> tuple[cst.Module | N
                 found.append((rule, finding))
     if not found:
         return module, []
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = node_positions(module, [node for _, finding in found for node in _located(finding)])
     line_codes, file_codes = suppressions(source)
     reports = []
     for rule, finding in found:
@@ -161,6 +161,14 @@ def check(source: str, path: str, rules: Sequence[Rule]) -> tuple[cst.Module | N
         reports.append(Report(rule, finding, diagnostic, fix_lines))
     reports.sort(key=lambda report: report.diagnostic)
     return module, reports
+
+
+def _located(finding: Finding) -> Iterable[cst.CSTNode | None]:
+    """The nodes whose positions a finding's report needs."""
+    yield finding.node
+    yield finding.statement
+    if finding.fix is not None:
+        yield from (edit.node for edit in finding.fix.edits)
 
 
 def lint_source(source: str, path: str, rules: Sequence[Rule]) -> list[Diagnostic]:
