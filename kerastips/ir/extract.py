@@ -211,9 +211,17 @@ class Extractor:
         self.kfile.imports = self.imports
         self.in_test = int(_is_test_module(self.module))  # a test module's code builds fixtures
         self.exec_block(self.module.body, self.globals)
-        while self.pending:  # what no call reached: analysed on its own, callers before callees
-            item = next((i for i in self.pending if not self.referenced(i)), self.pending[0])
-            self.pending.remove(item)
+        # What no call reached: analysed on its own, in order, callers (unreferenced) before
+        # callees. Whether an item is referenced never changes, so two queues keep this linear.
+        queues: tuple[collections.deque, collections.deque] = (collections.deque(), collections.deque())
+        queued = 0
+        while True:
+            for item in self.pending[queued:]:  # analysing an item may define more
+                queues[self.referenced(item)].append(item)
+            queued = len(self.pending)
+            if not (queues[0] or queues[1]):
+                break
+            item = (queues[0] or queues[1]).popleft()
             if isinstance(item, FunctionValue) and item.node not in self.analysed:
                 self.inline(item, Args([], {}), standalone=True)
             elif isinstance(item, ClassInfo):
