@@ -167,6 +167,15 @@ HELD_OUT_SCRIPTS = {
             return model.evaluate(data["test"], -1)
         train({"train": [1], "test": [2]})
     """, {"x": [2], "y": -1}),
+    "in a decorated function": ("""
+        import functools
+
+        @functools.lru_cache()
+        def train():
+            model.fit([1])
+            model.evaluate([3])
+        train()
+    """, {"x": [3]}),
     "in another function": ("""
         def train():
             model.fit([1])

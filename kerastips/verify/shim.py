@@ -390,9 +390,10 @@ class HeldOut:
         if code.co_name == "<module>":
             return self.tree
         for node in ast.walk(self.tree):
-            if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name
-                    and node.lineno <= code.co_firstlineno <= (node.end_lineno or node.lineno)):
-                return node
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name:
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])  # as co_firstlineno
+                if start <= code.co_firstlineno <= (node.end_lineno or node.lineno):
+                    return node
         return None
 
 
