@@ -13,10 +13,12 @@ from typing import NoReturn, Sequence
 import click
 
 from kerastips import __version__, docs, report
+from kerastips.batch import default_jobs, lint_files, map_files
+from kerastips.cache import Cache
 from kerastips.config import ConfigError, load_settings, snippet, with_section
 from kerastips.diagnostic import Diagnostic, FileError
 from kerastips.discovery import discover, excluded_with_parents
-from kerastips.engine import REPORT_BUGS, lint_bytes, lint_file, per_file
+from kerastips.engine import REPORT_BUGS, lint_bytes, per_file
 from kerastips.rules import ALL_RULES, rule_by_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -62,6 +64,19 @@ def _selection(command):
     return command
 
 
+def _jobs(command):
+    """--jobs, shared by lint and fix."""
+    return click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(min=1),
+        metavar="N",
+        default=default_jobs,
+        show_default="the number of CPUs",
+        help="Worker processes across files; 1 lints in this process.",
+    )(command)
+
+
 def _settings(paths, select, extend_select, ignore, config):
     """The settings for PATHS, or exit 2 on a configuration error."""
     try:
@@ -98,11 +113,12 @@ def _read_stdin(name: str) -> bytes | FileError:
         return FileError(name, f"cannot read stdin: {getattr(exc, 'strerror', None) or exc}")
 
 
-def _lint_all(paths, stdin_name, settings, force_exclude) -> tuple[list[Diagnostic], list[FileError]]:
+def _lint_all(paths, stdin_name, settings, force_exclude, jobs, use_cache) -> tuple[list[Diagnostic], list[FileError]]:
     """Every finding and file error of one run, over the files of PATHS or the stdin source."""
     if stdin_name is None:
         files, errors = discover(paths, settings, force_exclude=force_exclude)
-        results = [lint_file(path, settings.rules_for(path), str(path)) for path in files]
+        cache = Cache(settings.cache_folder) if use_cache else None
+        results = lint_files(files, settings, jobs, cache)
     else:
         data, errors, results = _read_stdin(stdin_name), [], []
         if isinstance(data, FileError):
@@ -136,6 +152,8 @@ def _partition(outcomes: list) -> tuple[list, list[FileError]]:
     help="concise/full: text; json: records (see the README); sarif: SARIF 2.1.0 for code "
     "scanning; github: GitHub Actions annotations.",
 )
+@_jobs
+@click.option("--no-cache", is_flag=True, help="Lint every file afresh; neither read nor write the cache.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Count the findings per rule, not list them.")
 @click.option(
@@ -153,6 +171,8 @@ def lint(
     force_exclude: bool,
     stdin_filename: str | None,
     output_format: str,
+    jobs: int,
+    no_cache: bool,
     exit_zero: bool,
     statistics: bool,
     output_file: Path | None,
@@ -162,7 +182,7 @@ def lint(
         _fail(f"--statistics works with --output-format {', '.join(report.STATISTICS_FORMATS)}")
     stdin_name = _stdin_name(paths, stdin_filename)
     settings = _settings([stdin_name] if stdin_name else paths, select, extend_select, ignore, config)
-    diagnostics, errors = _lint_all(paths, stdin_name, settings, force_exclude)
+    diagnostics, errors = _lint_all(paths, stdin_name, settings, force_exclude, jobs, not no_cache)
     for error in errors:
         click.echo(report.file_error_line(error), err=True)
 
@@ -184,6 +204,7 @@ def lint(
 @_selection
 @click.option("--apply", is_flag=True, help="Write the fixes to the files (atomically).")
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that change training on purpose.")
+@_jobs
 def fix(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -194,6 +215,7 @@ def fix(
     stdin_filename: str | None,
     apply: bool,
     unsafe_fixes: bool,
+    jobs: int,
 ) -> None:
     """Show the fixes for PATHS as a unified diff; write them with --apply.
 
@@ -209,7 +231,8 @@ def fix(
     settings = _settings([stdin_name] if stdin_name else paths, select, extend_select, ignore, config)
     if stdin_name is None:
         files, errors = discover(paths, settings, force_exclude=force_exclude)
-        outcomes = [fix_file(path, settings.rules_for(path), unsafe_fixes, apply, str(path)) for path in files]
+        calls = [(path, settings.rules_for(path), unsafe_fixes, apply, str(path)) for path in files]
+        outcomes = map_files(fix_file, calls, [_size(path) for path in files], jobs)
     else:
         errors, outcomes = [], [_fix_stdin(stdin_name, settings, force_exclude, unsafe_fixes, apply)]
     results, failed = _partition(outcomes)
@@ -223,6 +246,13 @@ def fix(
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if changed and not apply else EXIT_CLEAN)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # reported when the file is read
+        return 0
 
 
 def _fix_stdin(name: str, settings, force_exclude: bool, unsafe: bool, apply: bool):

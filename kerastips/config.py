@@ -35,9 +35,11 @@ KEY_HELP = {
                "build, dist and what git ignores. Globs are relative to this file's folder; a glob\n"
                "without \"/\" matches a name anywhere.",
     "extend-exclude": "More globs not to lint, added to `exclude`.",
+    "cache-dir": "The folder of the lint cache, relative to this file's folder.",
     "options": "Rule options, one table per rule (the values shown are the defaults):",
 }
 KEYS = tuple(KEY_HELP)
+CACHE_DIR = ".kerastips_cache"
 _SELECTOR = re.compile(r"ALL|KT[0-9]{0,3}")
 
 
@@ -69,6 +71,7 @@ class Settings:
     rules: tuple[Rule, ...]
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     exclude: tuple[str, ...] = ()
+    cache_dir: str = CACHE_DIR  # relative to `root`, or absolute
     _by_ignored: dict[frozenset[str], tuple[Rule, ...]] = field(default_factory=dict, repr=False)
 
     @property
@@ -84,6 +87,10 @@ class Settings:
         if ignored not in self._by_ignored:
             self._by_ignored[ignored] = tuple(r for r in self.rules if r.code not in ignored)
         return self._by_ignored[ignored]
+
+    @property
+    def cache_folder(self) -> Path:
+        return self.root / self.cache_dir
 
     def is_excluded(self, path: str | os.PathLike) -> bool:
         """Whether the file or folder itself matches an `exclude`/`extend-exclude` glob."""
@@ -153,6 +160,7 @@ def load_settings(
             for key in ("exclude", "extend-exclude")
             for pattern in _strings(table.get(key, []), config_key(key))
         ),
+        cache_dir=_folder(table.get("cache-dir", CACHE_DIR), config_key("cache-dir")),
     )
 
 
@@ -245,6 +253,12 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _folder(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: expected a folder (a string), got {value!r}")
+    return value
+
+
 def _table(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: expected a table, got {value!r}")
@@ -268,6 +282,7 @@ def snippet(registry: Sequence[type[Rule]] = ALL_RULES) -> str:
     defaults: dict[str, Any] = {key: [] for key in KEYS}
     defaults["select"] = [rule.code for rule in known if rule.default_enabled]
     defaults["per-file-ignores"] = {}
+    defaults["cache-dir"] = CACHE_DIR
     lines = ["[tool.kerastips]"]
     for key, text in KEY_HELP.items():
         lines += [""] if key == "options" else []

@@ -13,14 +13,14 @@ import subprocess
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from kerastips.config import Settings
+from kerastips.config import CACHE_DIR, Settings
 from kerastips.diagnostic import FileError
 from kerastips.engine import NOTEBOOK_SUFFIX
 
 SOURCE_SUFFIXES = (".py", NOTEBOOK_SUFFIX)
 SKIPPED_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", ".bzr", "__pycache__", ".kerastips_cache",
+        ".git", ".hg", ".svn", ".bzr", "__pycache__", CACHE_DIR,
         ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", ".eggs",
         ".venv", "venv", ".tox", ".nox", "__pypackages__", "node_modules", "site-packages",
         "build", "dist",

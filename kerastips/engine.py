@@ -224,18 +224,33 @@ def per_file(name: str, work: Callable[[], T], expected: tuple = (SourceError,))
     """One file's work; every failure becomes a FileError for that file, never an exception."""
     try:
         return work()
-    except expected as exc:
-        return FileError(name, str(exc))
-    except RecursionError:
-        return FileError(name, "code nested too deeply to analyse")
     except Exception as exc:  # a bug in kerastips must not stop the run
-        return FileError(name, f"internal error ({type(exc).__name__}: {exc}); {REPORT_BUGS}")
+        return file_error(name, exc, expected)
+
+
+def file_error(name: str, exc: Exception, expected: tuple = (SourceError,)) -> FileError:
+    """The FileError for a failure of one file's work: the reason of an expected error, or one
+    line saying that kerastips itself failed."""
+    if isinstance(exc, expected):
+        return FileError(name, str(exc))
+    if isinstance(exc, RecursionError):
+        return FileError(name, "code nested too deeply to analyse")
+    return FileError(name, f"internal error ({type(exc).__name__}: {exc}); {REPORT_BUGS}")
 
 
 def lint_file(path: Path, rules: Sequence[Rule], display: str | None = None) -> list[Diagnostic] | FileError:
     """Lint one file on disk; every failure becomes a FileError, never an exception."""
     name = display or str(path)
     return per_file(name, lambda: lint_bytes(read_file(path), name, rules))
+
+
+def lint_data(data: bytes, name: str, rules: Sequence[Rule]) -> tuple[list[Diagnostic] | FileError, bool]:
+    """Lint a file's content, every failure a FileError; and whether the outcome follows from the
+    content and the rules alone (findings, or source that cannot be read), so it may be cached."""
+    try:
+        return lint_bytes(data, name, rules), True
+    except Exception as exc:
+        return file_error(name, exc), isinstance(exc, SourceError)
 
 
 def lint_bytes(data: bytes, name: str, rules: Sequence[Rule]) -> list[Diagnostic]:

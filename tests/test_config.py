@@ -188,7 +188,7 @@ def test_explicit_config_file(tmp_path, monkeypatch):
     ("toml", "message"),
     [
         ('selct = ["KT1"]', "pyproject.toml: [tool.kerastips] unknown key 'selct' (known: select, "
-         "extend-select, ignore, per-file-ignores, exclude, extend-exclude, options)"),
+         "extend-select, ignore, per-file-ignores, exclude, extend-exclude, cache-dir, options)"),
         ('select = ["KT999"]', "pyproject.toml: [tool.kerastips] select: unknown rule selector 'KT999'"),
         ('ignore = ["E501"]', "pyproject.toml: [tool.kerastips] ignore: unknown rule selector 'E501'"),
         ('extend-select = ["KT9"]', "pyproject.toml: [tool.kerastips] extend-select: unknown rule selector 'KT9'"),
