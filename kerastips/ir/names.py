@@ -140,15 +140,25 @@ _BARE = {
 _FLAT_PACKAGES = ("layers", "optimizers", "callbacks", "activations", "losses", "metrics",
                   "initializers", "regularizers")
 
-_PREFILTER = re.compile(
-    r"keras|tensorflow|\b(?:Sequential|Dense|Conv[123]D|BatchNormalization|MultiHeadAttention"
+# The pre-filter: "keras" or "tensorflow" anywhere, or one of these names as a whole word (an
+# import-less snippet). The names' regex starts with a capital, so the regex engine skips from
+# capital to capital; a leading \b would make it try every position (8x slower), so the word's
+# start is checked by hand.
+_SNIPPET_NAMES = re.compile(
+    r"(?:Sequential|Dense|Conv[123]D|BatchNormalization|MultiHeadAttention"
     r"|RandomSearch|Hyperband|BayesianOptimization)\b"
 )
 
 
 def mentions_keras(source: str) -> bool:
     """Cheap pre-filter: files that cannot contain Keras code are never parsed."""
-    return _PREFILTER.search(source) is not None
+    if "keras" in source or "tensorflow" in source:
+        return True
+    for match in _SNIPPET_NAMES.finditer(source):
+        before = source[match.start() - 1] if match.start() else " "
+        if not (before.isalnum() or before == "_"):  # what \b means before a letter
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=4096)
