@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kerastips.diagnostic import FileError
 from kerastips.engine import lint_file
 from kerastips.rules import ALL_RULES
@@ -68,3 +70,19 @@ def test_empty_file(tmp_path):
 def test_await_is_analysed(tmp_path):
     source = FLAGGED + "async def main():\n    data = await load()\n    model.fit(data)\n"
     assert codes_and_lines(lint_bytes(tmp_path, source.encode())) == [("KT101", 3), ("KT301", 6)]
+
+
+@pytest.mark.parametrize(
+    ("source", "parsed"),
+    [
+        ("import keras\n", True), ("import tensorflow as tf\n", True), ("# see mykeras_utils\n", True),
+        ("model = Sequential()\n", True), ("x = Dense(3)\n", True), ("layer = layers.Conv2D(8, 3)\n", True),
+        ("Hyperband\n", True), ("(BatchNormalization)\n", True), ("x = MyDense(3)\n", False),
+        ("x = _Dense(3)\n", False), ("x = éDense(3)\n", False), ("x = Dense2(3)\n", False),
+        ("x = Conv4D(3)\n", False), ("x = 3Dense\n", False), ("Densely = 1\n", False),
+    ],
+)
+def test_the_prefilter_needs_keras_tensorflow_or_a_whole_keras_name(tmp_path, source, parsed):
+    # a syntax error after the name shows whether the file was parsed
+    result = lint_bytes(tmp_path, (source + "def broken(:\n").encode())
+    assert isinstance(result, FileError) == parsed
