@@ -132,7 +132,8 @@ def check(source: str, path: str, rules: Sequence[Rule]) -> tuple[cst.Module | N
                 found.append((rule, finding))
     if not found:
         return module, []
-    positions = node_positions(module, [node for _, finding in found for node in _located(finding)])
+    located = [pair for _, finding in found for pair in _located(finding)]
+    positions = node_positions(module, [node for node, _ in located], source, [at for _, at in located])
     line_codes, file_codes = suppressions(source)
     reports = []
     for rule, finding in found:
@@ -163,12 +164,12 @@ def check(source: str, path: str, rules: Sequence[Rule]) -> tuple[cst.Module | N
     return module, reports
 
 
-def _located(finding: Finding) -> Iterable[cst.CSTNode | None]:
-    """The nodes whose positions a finding's report needs."""
-    yield finding.node
-    yield finding.statement
+def _located(finding: Finding) -> Iterable[tuple[cst.CSTNode | None, cst.CSTNode | None]]:
+    """The nodes whose positions a finding's report needs, each with the statement holding it."""
+    yield finding.node, finding.statement
+    yield finding.statement, finding.statement
     if finding.fix is not None:
-        yield from (edit.node for edit in finding.fix.edits)
+        yield from ((edit.node, edit.statement) for edit in finding.fix.edits)
 
 
 def lint_source(source: str, path: str, rules: Sequence[Rule]) -> list[Diagnostic]:
