@@ -19,7 +19,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from kerastips.diagnostic import FileError
 from kerastips.edits import Applicability, Fix
 from kerastips.engine import (
-    SourceError, check, decode_with_encoding, deep_recursion, is_notebook, per_file, read_file,
+    SourceError, analysing, check, decode_with_encoding, is_notebook, per_file, read_file,
 )
 from kerastips.notebook import Notebook
 from kerastips.rules.base import Rule
@@ -104,7 +104,7 @@ def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = Fal
     `region` maps a line to the part of the source it lies in (a notebook's cell, None for no
     part): a fix that edits more than one part is left out, as it would move code between them."""
     result = FixResult(path, source, source)
-    with deep_recursion():
+    with analysing():
         for round_ in range(MAX_ROUNDS + 1):
             module, reports = check(result.fixed, path, rules)
             chosen, taken = [], set()

@@ -14,7 +14,7 @@ import sys
 from typing import Any, Sequence
 
 from kerastips.config import ConfigError, load_settings
-from kerastips.engine import REPORT_BUGS, SourceError, check, deep_recursion
+from kerastips.engine import REPORT_BUGS, SourceError, analysing, check
 from kerastips.notebook import Cells
 from kerastips.rules import ALL_RULES
 from kerastips.rules.base import Rule
@@ -51,7 +51,7 @@ class SessionLinter:
         if not module.cells or module.cells[-1].number != current:
             return []
         try:
-            with deep_recursion():
+            with analysing():
                 reports = check(module.source, "<session>", self.rules)[1]
         except SourceError:
             return []

@@ -28,7 +28,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 
 from kerastips.diagnostic import Diagnostic
 from kerastips.engine import (
-    REPORT_BUGS, SourceError, check, deep_recursion, parse, python_syntax_error,
+    REPORT_BUGS, SourceError, analysing, check, parse, python_syntax_error,
 )
 from kerastips.ir.names import mentions_keras
 from kerastips.rules.base import Rule
@@ -118,14 +118,14 @@ class Cells:
         return replace(diagnostic, cell=cell, line=line, end_line=diagnostic.end_line - diagnostic.line + line)
 
     def run(self, rules: Sequence[Rule], work: Callable[[], T]) -> T:
-        """`work` (which parses `source`) within deep_recursion(), after each cell is checked on
+        """`work` (which parses `source`) within analysing(), after each cell is checked on
         its own as Jupyter runs it; a syntax error is reported in its cell."""
         if rules and mentions_keras(self.source):  # as for a .py file: no Keras, no parsing
             for cell in self.cells:
                 error = _syntax_error(cell.lines)
                 if error is not None:
                     raise SourceError(f"cell {cell.number}: {error}")
-        with deep_recursion():
+        with analysing():
             try:
                 return work()
             except SourceError as exc:  # libcst rejects what Python accepts: find the cell

@@ -86,3 +86,22 @@ def test_the_prefilter_needs_keras_tensorflow_or_a_whole_keras_name(tmp_path, so
     # a syntax error after the name shows whether the file was parsed
     result = lint_bytes(tmp_path, (source + "def broken(:\n").encode())
     assert isinstance(result, FileError) == parsed
+
+
+def test_the_garbage_collector_is_paused_while_a_file_is_analysed_and_restored_after(tmp_path):
+    import gc
+
+    from kerastips.engine import analysing
+
+    with analysing():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # as a host application may have it
+    try:
+        with analysing():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert codes_and_lines(lint_bytes(tmp_path, FLAGGED.encode())) == [("KT101", 3)]
+    assert gc.isenabled()
