@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Sequence, TypeVar
 
 import libcst as cst
 
-from kerastips import HOMEPAGE
+from kerastips import HOMEPAGE, nesting
 from kerastips.diagnostic import Diagnostic, FileError
 from kerastips.ir.extract import extract
 from kerastips.ir.names import mentions_keras
@@ -66,6 +66,12 @@ def decode_with_encoding(data: bytes) -> tuple[str, str]:
 
 
 def parse(source: str) -> cst.Module:
+    if nesting.may_be_too_deep(source):  # libcst's parser would crash on it: measure first
+        depth = nesting.depth(source)
+        if depth is None:
+            raise SourceError(python_syntax_error(source) or "invalid syntax")
+        if depth > nesting.MAX_DEPTH:
+            raise SourceError(f"code nested too deeply to parse (more than {nesting.MAX_DEPTH} levels)")
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:

@@ -54,7 +54,7 @@ def test_syntax_error_is_located_precisely(tmp_path):
 
 
 def test_deeply_nested_expressions_are_analysed(tmp_path):
-    source = FLAGGED + "total = " + " + ".join(["x"] * 3000) + "\n" + "y = " + "[" * 150 + "]" * 150 + "\n"
+    source = FLAGGED + "total = " + " + ".join(["x"] * 900) + "\n" + "y = " + "[" * 150 + "]" * 150 + "\n"
     assert codes_and_lines(lint_bytes(tmp_path, source.encode())) == [("KT101", 3)]
 
 
