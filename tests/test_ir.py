@@ -279,3 +279,27 @@ def test_a_subclassed_model_knows_its_output_layer():
     """)
     (output,) = kfile.models[0].tail
     assert (output.short, output.activation()) == ("Dense", "sigmoid")
+
+
+def test_string_literals_read_without_compiling_are_what_python_reads():
+    import ast
+    import io
+    import tokenize
+    from pathlib import Path
+
+    from kerastips.ir.extract import _plain_string
+
+    root = Path(__file__).resolve().parent.parent
+    literals = ["'a'", '""', "'''a\nb'''", "r'\\d+'", "R'\\''", "u'é'", "b'x'", "rb'x'", "'a\\nb'",
+                "'''a\r\nb'''", "\"it's\""]
+    for path in sorted(root.glob("samples/*.py")) + sorted(root.glob("kerastips/**/*.py")):
+        tokens = tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline)
+        literals += [token.string for token in tokens if token.type == tokenize.STRING]
+    read = 0
+    for literal in literals:
+        value = _plain_string(literal)
+        if value is not None:
+            assert value == ast.literal_eval(literal), literal
+            read += 1
+    assert read > len(literals) / 2  # most are
+    assert _plain_string("b'x'") is None and _plain_string("'a\\nb'") is None

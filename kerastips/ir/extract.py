@@ -503,6 +503,9 @@ class Extractor:
     def eval_literal(self, expr: cst.CSTNode, scope: Scope) -> Value:
         if isinstance(expr, cst.Integer) and expr.value.isdigit():
             return Const(int(expr.value))
+        text = _plain_string(expr.value) if isinstance(expr, cst.SimpleString) else None
+        if text is not None:
+            return Const(text)
         try:
             return Const(ast.literal_eval(expr.value))
         except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -1282,6 +1285,17 @@ class _BoundMethod(Value):
     def __init__(self, function: FunctionValue, owner: Instance) -> None:
         self.function = function
         self.owner = owner
+
+
+def _plain_string(literal: str) -> str | None:
+    """The value of a str literal that needs no escape processing (most of them), as
+    ast.literal_eval gives it but without compiling; None for the others."""
+    raw = literal[:1] in "rR"
+    body = literal[1:] if raw or literal[:1] in "uU" else literal
+    quotes = 3 if body[:3] in ('"""', "'''") else 1
+    if body[:1] not in "\"'" or "\r" in body or (not raw and "\\" in body):
+        return None  # bytes, two-letter prefixes, escapes, and line breaks Python normalizes
+    return body[quotes:-quotes]
 
 
 def _split_origin(split: str) -> str:
