@@ -36,7 +36,7 @@ def cli() -> None:
 def _selection(command):
     """The options that say which files and rules a command works on (shared by lint and fix)."""
     options = [
-        click.argument("paths", nargs=-1, type=click.Path(path_type=str)),
+        click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False)),
         click.option(
             "--select",
             help="Rules to enable, replacing the configured selection: codes, prefixes (KT3) or ALL.",
@@ -46,7 +46,7 @@ def _selection(command):
         click.option("--ignore", help="Rules to disable.", **_SELECTORS),
         click.option(
             "--config",
-            type=click.Path(dir_okay=False, path_type=Path),
+            type=click.Path(dir_okay=False, readable=False, path_type=Path),
             help="Read [tool.kerastips] from this TOML file instead of the nearest pyproject.toml.",
         ),
         click.option(
@@ -265,6 +265,8 @@ def _fix_stdin(name: str, settings, force_exclude: bool, unsafe: bool, apply: bo
     data = _read_stdin(name)
     if isinstance(data, FileError):
         return data
+    if apply and sys.stdout is None:  # started with stdout closed: the source has nowhere to go
+        return FileError(name, "cannot write stdout: it is closed")
     outcome, fixed = None, data
     if not (force_exclude and excluded_with_parents(Path(name), settings)):
         rules = settings.rules_for(name)

@@ -9,13 +9,14 @@ for pre-commit, which passes file names explicitly).
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from kerastips.config import CACHE_DIR, Settings
 from kerastips.diagnostic import FileError
-from kerastips.engine import NOTEBOOK_SUFFIX
+from kerastips.engine import NOTEBOOK_SUFFIX, unreadable
 
 SOURCE_SUFFIXES = (".py", NOTEBOOK_SUFFIX)
 SKIPPED_DIRS = frozenset(
@@ -40,10 +41,13 @@ def discover(
     walker = _Walker(settings, errors)
     for given in paths or (".",):
         path = Path(given)
-        if not path.exists():
-            errors.append(FileError(str(path), "no such file or directory"))
-        elif not (force_exclude and excluded_with_parents(path, settings)):
-            for file in walker.walk(path) if path.is_dir() else (path,):
+        try:
+            folder = stat.S_ISDIR(os.stat(path).st_mode)
+        except OSError as exc:  # missing, in a folder that cannot be searched, a link loop
+            errors.append(FileError(str(path), unreadable(exc)))
+            continue
+        if not (force_exclude and excluded_with_parents(path, settings)):
+            for file in walker.walk(path) if folder else (path,):
                 found.setdefault(os.path.realpath(file), file)
     return sorted(found.values(), key=str), errors
 
@@ -55,7 +59,7 @@ def excluded_with_parents(path: Path, settings: Settings) -> bool:
     root = settings.root
     depth = len(absolute.relative_to(root).parts) if absolute.is_relative_to(root) else 1
     return any(
-        settings.is_excluded(p) or (p.is_dir() and p.name in SKIPPED_DIRS)
+        settings.is_excluded(p) or (os.path.isdir(p) and p.name in SKIPPED_DIRS)
         for p in [absolute, *absolute.parents][:depth]
     )
 
@@ -76,7 +80,7 @@ class _Walker:
             if real in seen:  # a link loop or a second link to the same folder
                 continue
             seen.add(real)
-            if (absolute / ".git").exists():
+            if os.path.exists(absolute / ".git"):  # os.path: False, not an error, when unsearchable
                 repo = str(absolute)
             try:
                 entries = sorted(os.scandir(absolute), key=lambda entry: entry.name)
@@ -89,10 +93,14 @@ class _Walker:
                 path = absolute / entry.name
                 if self.settings.is_excluded(path) or self.git.ignored(repo, path):
                     continue
-                if entry.is_dir():
-                    if entry.name not in SKIPPED_DIRS and not (path / "pyvenv.cfg").exists():
+                try:
+                    folder, file = entry.is_dir(), entry.is_file()
+                except OSError:  # a link into a folder that cannot be searched: as a broken link
+                    continue
+                if folder:
+                    if entry.name not in SKIPPED_DIRS and not os.path.exists(path / "pyvenv.cfg"):
                         folders.append((shown / entry.name, path, repo))
-                elif entry.name.endswith(SOURCE_SUFFIXES) and entry.is_file():
+                elif entry.name.endswith(SOURCE_SUFFIXES) and file:
                     yield shown / entry.name
             # in name order, so a folder reached through two names is listed under the first
             stack.extend(reversed(folders))

@@ -94,7 +94,8 @@ def python_syntax_error(source: str, flags: int = 0) -> str | None:
     try:
         compile(source, "<source>", "exec", ast.PyCF_ONLY_AST | flags)
     except SyntaxError as error:
-        return f"syntax error at line {error.lineno}, column {error.offset or 1}: {error.msg}"
+        where = f" at line {error.lineno}, column {error.offset or 1}" if error.lineno else ""
+        return f"syntax error{where}: {error.msg}"  # no line: NUL bytes in a notebook's cell
     except (ValueError, RecursionError, MemoryError):
         pass
     return None
@@ -228,14 +229,19 @@ def read_file(path: Path) -> bytes:
     """A file's bytes; a SourceError with one clear line when it cannot be read."""
     try:
         return path.read_bytes()
-    except FileNotFoundError:
-        raise SourceError("no such file or directory") from None
-    except IsADirectoryError:
-        raise SourceError("is a directory") from None
-    except PermissionError:
-        raise SourceError("permission denied") from None
     except OSError as exc:
-        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+        raise SourceError(unreadable(exc)) from None
+
+
+def unreadable(error: OSError) -> str:
+    """Why a path cannot be read, in one line."""
+    if isinstance(error, (FileNotFoundError, NotADirectoryError)):
+        return "no such file or directory"
+    if isinstance(error, IsADirectoryError):
+        return "is a directory"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return f"cannot read: {error.strerror or error}"
 
 
 def per_file(name: str, work: Callable[[], T], expected: tuple = (SourceError,)) -> T | FileError:
