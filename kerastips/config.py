@@ -180,14 +180,15 @@ def find_config(start: str | os.PathLike) -> tuple[Path | None, dict[str, Any]]:
 
 def _read_table(path: Path, *, required: bool) -> dict[str, Any] | None:
     try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{_shown(path)}: no such file") from None
     except OSError as exc:
         raise ConfigError(f"{_shown(path)}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{_shown(path)}: invalid TOML: {exc}") from None
+    try:
+        document = load_toml(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{_shown(path)}: {exc}") from None
     tool = document.get("tool")
     table = tool.get("kerastips") if isinstance(tool, dict) else None
     if table is None and required:
@@ -195,6 +196,21 @@ def _read_table(path: Path, *, required: bool) -> dict[str, Any] | None:
     if table is not None and not isinstance(table, dict):
         raise ConfigError(f"{_shown(path)}: [tool.kerastips] must be a table")
     return table
+
+
+def load_toml(document: bytes | str) -> dict[str, Any]:
+    """A TOML document's content; a ConfigError saying why it is not TOML (tomllib also raises
+    ValueError and RecursionError on some invalid documents)."""
+    try:
+        text = document.decode("utf-8") if isinstance(document, bytes) else document
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"invalid TOML: not UTF-8 (at byte {exc.start})") from None
+    try:
+        return tomllib.loads(text)
+    except ValueError as exc:  # TOMLDecodeError, or an integer too long to convert
+        raise ConfigError(f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError("invalid TOML: nested too deeply") from None
 
 
 def _selection(values: Mapping[str, Any], where: Callable[[str], str], known) -> Selection:
@@ -308,11 +324,7 @@ def with_section(existing: str | None, section: str) -> str:
     keeping every byte before it; ConfigError when the file cannot take it."""
     if existing is None:
         return section
-    try:
-        document = tomllib.loads(existing)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}") from None
-    tool = document.get("tool")
+    tool = load_toml(existing).get("tool")
     if isinstance(tool, dict) and "kerastips" in tool:
         raise ConfigError("already has a [tool.kerastips] table")
     newline = "\r\n" if "\r\n" in existing else "\n"
