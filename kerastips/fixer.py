@@ -221,6 +221,8 @@ def write_atomic(path: Path, expected: bytes, data: bytes) -> None:
         if target.read_bytes() != expected:
             raise WriteError("changed on disk while being fixed; not written (run again)")
         info = target.stat()
+    except FileNotFoundError:  # deleted meanwhile: not created again
+        raise WriteError("deleted while being fixed; not written") from None
     except OSError as exc:
         raise WriteError(f"cannot read back: {exc.strerror or exc}") from None
     mode = stat.S_IMODE(info.st_mode)

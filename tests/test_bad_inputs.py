@@ -6,16 +6,30 @@ process, so that a regression fails one test instead of the test run."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from kerastips import cli as kerastips_cli
+from kerastips import fixer
+from kerastips.cli import cli
 
 FLAGGED = (
     "from tensorflow import keras\n"
     "model = keras.Sequential([keras.layers.Dense(8, activation='relu'),\n"
     "                          keras.layers.BatchNormalization()])\n"
+)
+FIXED = (
+    "from tensorflow import keras\n"
+    "model = keras.Sequential([keras.layers.Dense(8, use_bias=False),\n"
+    "                          keras.layers.BatchNormalization(),\n"
+    "                          keras.layers.Activation('relu')])\n"
 )
 FINDING = "KT101 BatchNormalization applied after the 'relu' activation of Dense"
 TOO_DEEP = "error: code nested too deeply to parse (more than 1000 levels)"
@@ -68,3 +82,234 @@ def test_flat_code_on_long_lines_is_analysed(project):
     result = kerastips("lint", "--no-cache", "model.py", cwd=project)
     assert (result.returncode, result.stderr) == (1, "")
     assert result.stdout.startswith(f"model.py:4:27: {FINDING}")
+
+
+# ---- what a file holds ----------------------------------------------------------------------------
+
+def lint(*args: str):
+    return CliRunner().invoke(cli, ["lint", "--no-cache", *args])
+
+
+def fix(*args: str):
+    return CliRunner().invoke(cli, ["fix", "--apply", "--unsafe-fixes", *args])
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\n", b"\r\n\r\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\n", b"\f\n", b"\t\n", b"# keras\n",
+    b"import keras", b"import keras\\\n", b"'''keras", b"keras = 1\r", b"\\\n",
+], ids=repr)
+def test_empty_and_degenerate_files_are_linted_or_refused_in_one_line_and_never_changed(project, data):
+    Path("model.py").write_bytes(data)
+    for command in (lint, fix):
+        result = command("model.py")
+        assert result.exit_code in (0, 2) and "Traceback" not in result.output
+        assert result.exit_code == 0 or result.stderr.startswith("model.py: error: ")
+        assert len(result.stderr.splitlines()) <= 2  # the error and fix's summary
+    assert Path("model.py").read_bytes() == data
+
+
+def test_mixed_line_endings_are_kept_line_by_line(project):
+    lines = [
+        "from tensorflow import keras\r\n",
+        "model = keras.Sequential()\n",
+        "model.add(keras.layers.Dense(8, activation='relu'))\r\n",
+        "model.add(keras.layers.BatchNormalization())\r",  # a lone CR ends a line too
+        "model.compile(optimizer='adam', loss='mse')\n",
+        "model.fit(x, y, validation_split=0.2)\r\n",
+    ]
+    Path("model.py").write_bytes("".join(lines).encode())
+    assert fix("model.py").exit_code == 0
+    # The new line takes the first line's ending; every other line keeps its own.
+    assert Path("model.py").read_bytes() == "".join([
+        lines[0], lines[1],
+        "model.add(keras.layers.Dense(8, use_bias=False))\r\n",
+        lines[3], "model.add(keras.layers.Activation('relu'))\r\n",
+        lines[4], lines[5],
+    ]).encode()
+
+
+def test_tab_indentation_is_kept_and_used_for_new_lines(project):
+    source = (
+        "from tensorflow import keras\n"
+        "def build():\n"
+        "\tmodel = keras.Sequential()\n"
+        "\tif True:\n"
+        "\t\tmodel.add(keras.layers.Dense(8, activation='relu'))  # hidden\n"
+        "\t\tmodel.add(keras.layers.BatchNormalization())\n"
+        "\treturn model\n"
+    )
+    Path("model.py").write_text(source)
+    assert lint("model.py").stdout.startswith(f"model.py:6:13: {FINDING}")  # a tab is a column
+    assert fix("model.py").exit_code == 0
+    assert Path("model.py").read_text() == source.replace(
+        "\t\tmodel.add(keras.layers.Dense(8, activation='relu'))  # hidden\n"
+        "\t\tmodel.add(keras.layers.BatchNormalization())\n",
+        "\t\tmodel.add(keras.layers.Dense(8, use_bias=False))  # hidden\n"
+        "\t\tmodel.add(keras.layers.BatchNormalization())\n"
+        "\t\tmodel.add(keras.layers.Activation('relu'))\n",
+    )
+
+
+def test_nul_bytes_in_a_notebook_cell_are_one_line(project):
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": ["import keras\n", "name = 'a\u0000b'\n"]}
+    data = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+    Path("nb.ipynb").write_bytes(data)
+    for command in (lint, fix):
+        result = command("nb.ipynb")
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[0] == (
+            "nb.ipynb: error: cell 1: syntax error: source code string cannot contain null bytes"
+        )
+    assert Path("nb.ipynb").read_bytes() == data
+
+
+def test_a_50k_line_file_is_linted_and_fixed(project):
+    head = "from tensorflow import keras\nopt = keras.optimizers.SGD(lr=0.01, momentum=0.9)\n"
+    source = (
+        head + "WEIGHTS = [\n" + "".join(f"    {i / 1000},\n" for i in range(45_000)) + "]\n"
+        + "".join(f"\n\ndef scale_{i}(x):\n    return x * WEIGHTS[{i}]\n" for i in range(1_250))
+    )
+    assert source.count("\n") > 50_000
+    Path("big.py").write_text(source)
+    assert lint("big.py").stdout == (
+        "big.py:2:7: KT404 [*] lr= is rejected by Keras 3: use learning_rate=\nFound 1 error.\n"
+    )
+    result = fix("big.py")
+    assert (result.exit_code, result.stderr) == (0, "Fixed 1 finding in 1 file.\n")
+    assert Path("big.py").read_text() == source.replace("SGD(lr=", "SGD(learning_rate=")
+
+
+# ---- files that cannot be read, or go away ---------------------------------------------------------
+
+def unprivileged() -> list[str]:
+    """A command prefix under which file modes apply: root reads any file unless its
+    CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH are dropped."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("root without setpriv reads every file")
+    caps = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}"]
+
+
+def test_unreadable_files_and_folders_are_one_line_each_and_the_others_are_fixed(project):
+    prefix = unprivileged()
+    for name in ("a_locked.py", "b_locked/model.py", "c_good.py", "d_named.py"):
+        (project / name).parent.mkdir(exist_ok=True)
+        (project / name).write_text(FLAGGED)
+    for name in ("a_locked.py", "b_locked", "d_named.py"):
+        (project / name).chmod(0)
+    command = [*prefix, sys.executable, "-m", "kerastips"]
+    run = [command + ["lint", "--no-cache", ".", "d_named.py"],
+           command + ["fix", "--apply", "--unsafe-fixes", ".", "d_named.py"]]
+    linted, fixed = (subprocess.run(args, cwd=project, capture_output=True, text=True,
+                                    stdin=subprocess.DEVNULL) for args in run)
+    errors = [
+        "a_locked.py: error: permission denied",
+        "b_locked: error: cannot read folder: Permission denied",
+        "d_named.py: error: permission denied",
+    ]
+    assert (linted.returncode, linted.stderr.splitlines()) == (2, errors)
+    assert linted.stdout.startswith(f"c_good.py:3:27: {FINDING}")
+    assert (fixed.returncode, fixed.stderr.splitlines()[:3]) == (2, errors)
+    assert (project / "c_good.py").read_text() == FIXED
+    for name in ("a_locked.py", "d_named.py"):
+        (project / name).chmod(0o644)
+        assert (project / name).read_text() == FLAGGED
+
+
+def test_an_unreadable_config_file_is_one_line(project):
+    prefix = unprivileged()
+    (project / "ci.toml").write_text("[tool.kerastips]\n")
+    (project / "ci.toml").chmod(0)
+    (project / "model.py").write_text(FLAGGED)
+    result = subprocess.run([*prefix, sys.executable, "-m", "kerastips", "lint", "--config", "ci.toml",
+                             "model.py"], cwd=project, capture_output=True, text=True)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", "error: ci.toml: cannot read: Permission denied\n"
+    )
+
+
+def gone_after_discovery(monkeypatch, *names: str) -> None:
+    """The files are found, then deleted before kerastips reads them (as by a branch switch)."""
+    real = kerastips_cli.discover
+
+    def discover_then_delete(*args, **kwargs):
+        found = real(*args, **kwargs)
+        for name in names:
+            shutil.rmtree(name) if Path(name).is_dir() else Path(name).unlink()
+        return found
+
+    monkeypatch.setattr(kerastips_cli, "discover", discover_then_delete)
+
+
+def test_files_deleted_mid_run_are_one_line_each_and_the_others_are_fixed(project, monkeypatch):
+    for name in ("a.py", "b/model.py", "c.py"):
+        Path(name).parent.mkdir(exist_ok=True)
+        Path(name).write_text(FLAGGED)
+    gone_after_discovery(monkeypatch, "a.py", "b")
+    errors = ["a.py: error: no such file or directory", "b/model.py: error: no such file or directory"]
+    result = lint(".")
+    assert (result.exit_code, result.stderr.splitlines()) == (2, errors)
+    assert result.stdout.startswith(f"c.py:3:27: {FINDING}")
+    for name in ("a.py", "b/model.py"):
+        Path(name).parent.mkdir(exist_ok=True)
+        Path(name).write_text(FLAGGED)
+    result = fix(".")
+    assert (result.exit_code, result.stderr.splitlines()[:2]) == (2, errors)
+    assert not Path("a.py").exists() and not Path("b").exists()  # never created again
+    assert Path("c.py").read_text() == FIXED
+
+
+def test_a_file_deleted_while_being_fixed_is_not_created_again(project, monkeypatch):
+    Path("model.py").write_text(FLAGGED)
+    real = fixer.fix_bytes
+
+    def fix_while_deleted(*args, **kwargs):
+        result = real(*args, **kwargs)
+        Path("model.py").unlink()
+        return result
+
+    monkeypatch.setattr(fixer, "fix_bytes", fix_while_deleted)
+    result = fix("model.py")
+    assert (result.exit_code, result.stderr) == (
+        2, "model.py: error: deleted while being fixed; not written\n"
+           "No fixes available. 1 file could not be fixed.\n",
+    )
+    assert sorted(os.listdir()) == []  # and no temporary file is left
+
+
+# ---- configuration -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("toml", "message"), [
+    (b'[tool.kerastips]\nselect = ["KT1"]  # caf\xe9\n', "invalid TOML: not UTF-8 (at byte 40)"),
+    (b"[tool.kerastips]\nx = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "invalid TOML: nested too deeply"),
+    (b"[tool.kerastips]\nx = " + b"{a = " * 5_000 + b"1" + b"}" * 5_000 + b"\n",
+     "invalid TOML: nested too deeply"),
+    (b"[tool.kerastips]\nx = " + b"9" * 5_000 + b"\n", "invalid TOML: Exceeds the limit (4300 digits)"),
+    (b"[tool.kerastips]\nx = 1\x00\n", "invalid TOML: "),
+], ids=["latin-1", "deep-arrays", "deep-tables", "long-integer", "nul"])
+def test_a_pyproject_toml_that_is_not_toml_is_one_line(project, toml, message):
+    Path("pyproject.toml").write_bytes(toml)
+    Path("model.py").write_text(FLAGGED)
+    for command in ("lint", "fix"):
+        result = CliRunner().invoke(cli, [command, "model.py"])
+        assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+        assert result.stderr.startswith(f"error: pyproject.toml: {message}")
+    result = CliRunner().invoke(cli, ["init"])
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+    assert Path("pyproject.toml").read_bytes() == toml
+
+
+# ---- the process's own streams -------------------------------------------------------------------
+
+def test_fix_stdin_apply_with_stdout_closed_is_one_line(project):
+    result = subprocess.run(
+        [sys.executable, "-m", "kerastips", "fix", "-", "--apply", "--unsafe-fixes"],
+        input=FLAGGED, capture_output=False, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        text=True, cwd=project, preexec_fn=lambda: os.close(1),
+    )
+    assert (result.returncode, result.stderr) == (
+        2, "-: error: cannot write stdout: it is closed\nNo fixes available. 1 file could not be fixed.\n"
+    )
