@@ -10,6 +10,7 @@ import io
 import re
 import sys
 import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence, TypeVar
@@ -92,13 +93,24 @@ def _syntax_error(source: str, exc: cst.ParserSyntaxError) -> str:
 def python_syntax_error(source: str, flags: int = 0) -> str | None:
     """Python's account of the source's syntax error, as one line; None when Python parses it."""
     try:
-        compile(source, "<source>", "exec", ast.PyCF_ONLY_AST | flags)
+        with python_parser_quiet():
+            compile(source, "<source>", "exec", ast.PyCF_ONLY_AST | flags)
     except SyntaxError as error:
         where = f" at line {error.lineno}, column {error.offset or 1}" if error.lineno else ""
         return f"syntax error{where}: {error.msg}"  # no line: NUL bytes in a notebook's cell
     except (ValueError, RecursionError, MemoryError):
         pass
     return None
+
+
+@contextlib.contextmanager
+def python_parser_quiet():
+    """Python's parser warns about the code it reads (an invalid escape, `is` with a literal):
+    on the user's code, read only to be analysed, those warnings are not kerastips' to print."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
 
 
 @contextlib.contextmanager
@@ -115,7 +127,8 @@ def analysing():
     collecting = gc.isenabled()
     gc.disable()
     try:
-        yield
+        with python_parser_quiet():  # the IR and positions read literals and lines with it too
+            yield
     finally:
         if collecting:
             gc.enable()

@@ -313,3 +313,18 @@ def test_fix_stdin_apply_with_stdout_closed_is_one_line(project):
     assert (result.returncode, result.stderr) == (
         2, "-: error: cannot write stdout: it is closed\nNo fixes available. 1 file could not be fixed.\n"
     )
+
+
+def test_python_s_own_warnings_about_the_code_are_not_printed(project):
+    # An invalid escape makes Python's parser warn (a SyntaxWarning from 3.12 on, shown by
+    # default). kerastips reads the code with that parser to measure long lines, place findings,
+    # read literals and word syntax errors: none of it is the user's to see.
+    escape = 'pattern = "\\d+"\n'
+    (project / "model.py").write_text(escape + FLAGGED + "y = [" + ", ".join(["1"] * 1_000) + "]\n")
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": [escape, "import keras\n", "y = (\n"]}
+    (project / "nb.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
+                                                  "nbformat_minor": 5}))
+    result = subprocess.run([sys.executable, "-W", "always", "-m", "kerastips", "lint", "--no-cache", "."],
+                            cwd=project, capture_output=True, text=True)
+    assert result.stderr == "nb.ipynb: error: cell 1: syntax error at line 3, column 5: '(' was never closed\n"
+    assert result.stdout.startswith(f"model.py:4:27: {FINDING}")
