@@ -494,11 +494,23 @@ class KerasFile:
         a, b = self.siblings.get(id(first)), self.siblings.get(id(second))
         return a is not None and b is not None and a[0] is b[0] and b[1] == a[1] + 1
 
-    def compiles_of(self, model: ModelValue) -> list:
-        return [c for c in self.compiles if c.model is model]
+    def compiles_of(self, model: ModelValue) -> tuple:
+        return self._by_model("compiles").get(id(model), ())
 
-    def fits_of(self, model: ModelValue) -> list:
-        return [f for f in self.fits if f.model is model]
+    def fits_of(self, model: ModelValue) -> tuple:
+        return self._by_model("fits").get(id(model), ())
+
+    def evaluates_of(self, model: ModelValue) -> tuple:
+        return self._by_model("evaluates").get(id(model), ())
+
+    def _by_model(self, calls: str) -> dict:
+        """id(model) -> its compile (fit, evaluate) calls in file order, grouped once for all rules."""
+        def compute() -> dict:
+            grouped: dict = {}
+            for call in getattr(self, calls):
+                grouped.setdefault(id(call.model), []).append(call)
+            return {key: tuple(found) for key, found in grouped.items()}
+        return self.memo(calls + " by model", compute)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)

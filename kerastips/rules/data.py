@@ -3,6 +3,7 @@ selected on."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Iterator
 
@@ -46,8 +47,8 @@ def held_out_evaluation(kfile: KerasFile, fit: FitCall) -> bool:
     """A later evaluate() of the same model on data that is neither its training data nor the
     test set (a K-fold validation fold, x_val, data the IR cannot place)."""
     trained_on = kfile.code(fit.x[1]) if fit.x and fit.x[1] is not None else None
-    for evaluation in kfile.evaluates:
-        if evaluation.model is not fit.model or evaluation.context.order < fit.context.order:
+    for evaluation in kfile.evaluates_of(fit.model):
+        if evaluation.context.order < fit.context.order:
             continue
         x = evaluation.x
         if x is None or (x[1] is not None and kfile.code(x[1]) == trained_on):
@@ -139,13 +140,17 @@ class MissingValidation(Rule):
 
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         validated = validated_runs(kfile)
+        first_validated: dict = {}  # model key (None: no model) -> order of its first validated run
+        for run in validated:
+            key = run.model.key if run.model else None
+            first_validated[key] = min(run.context.order, first_validated.get(key, run.context.order))
+        validated_ids = {id(run) for run in validated}
         for fit in kfile.fits:
-            if fit.model is None or fit.args.star or fit.context.in_test or fit in validated:
+            if fit.model is None or fit.args.star or fit.context.in_test or id(fit) in validated_ids:
                 continue
-            if any(
-                run.context.order < fit.context.order
-                and (run.model.key == fit.model.key if run.model else fit.model.kind == "tuner")
-                for run in validated
+            order = fit.context.order
+            if first_validated.get(fit.model.key, order) < order or (
+                fit.model.kind == "tuner" and first_validated.get(None, order) < order
             ):
                 continue  # the final retrain of a model validated earlier in the file
             x = fit.x[0] if fit.x else None
@@ -781,12 +786,24 @@ def _held_out_test_data(kfile: KerasFile) -> list[Data]:
     return [d for d in found if isinstance(d, Data) and d.origin == TEST and d.strong]
 
 
-def _trains_on_test(x, held_out: list[Data]) -> bool:
+def _trains_on_test(x, held_out: dict) -> bool:
     """The training inputs are test data, or were built from the whole test set (concatenated to
-    the training data, then renamed or sliced so that the name no longer says test)."""
+    the training data, then renamed or sliced so that the name no longer says test). `held_out`
+    is _by_a_root of the test sets."""
     if data_origin(x) == TEST:
         return True
-    return isinstance(x, Data) and any(t.roots < x.roots for t in held_out)
+    return isinstance(x, Data) and any(
+        t.roots < x.roots for root in (*x.roots, None) for t in held_out.get(root, ())
+    )
+
+
+def _by_a_root(data: list[Data]) -> dict:
+    """Data sets by one of their lineage roots (None: by none): data built from all of a set's
+    roots holds that one, so only the sets filed under its own roots need a look."""
+    filed: dict = {}
+    for each in data:
+        filed.setdefault(next(iter(each.roots), None), []).append(each)
+    return filed
 
 
 def _validates_on_training_data(kfile: KerasFile, fit: FitCall) -> bool:
@@ -868,7 +885,7 @@ class TrainTestOverlap(Rule):
     fix_applicability = Applicability.UNSAFE
 
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
-        held_out = _held_out_test_data(kfile)
+        held_out = _by_a_root(_held_out_test_data(kfile))
         for fit in kfile.fits:
             if fit.context.in_test or fit.x is None:
                 continue
@@ -1096,37 +1113,57 @@ _LEARNS_VOCABULARY = frozenset({"Tokenizer", "TextVectorization", "CountVectoriz
                                 "TfidfVectorizer", "TfidfTransformer"})
 
 
-def _whole_data(kfile: KerasFile, prep: Preprocessing) -> bool:
-    """The fitted data is a whole data set, not already the training part of a split: its split is
-    unknown, or only its name says train (`x_train = pd.read_csv("train.csv")`, later split into
-    train and test) while no earlier split of its lineage and no structure (load_data's first
-    pair, a training directory) made it one."""
-    data = prep.data
-    if data.origin == UNKNOWN_ORIGIN:
-        return True
-    return data.origin == TRAIN and not data.strong and not any(
-        split.context.order < prep.context.order and any(d.roots & data.roots for d in split.data)
-        for split in kfile.splits
-    )
+class _Splits:
+    """The file's splits indexed by the lineage roots of the data they split, and its
+    preprocessors' latest fits on training data, so each question below costs a few lookups
+    instead of a pass over every split and every fit."""
 
+    def __init__(self, kfile: KerasFile) -> None:
+        self.earliest: dict = {}  # root -> the order of the first split of data with that root
+        self.by_root: dict = {}  # root -> (order, position, split) of the splits outside tests
+        self.orders: dict = {}  # root -> the orders of by_root[root], for bisect
+        for position, split in enumerate(kfile.splits):
+            order = split.context.order
+            for root in {root for data in split.data for root in data.roots}:
+                self.earliest[root] = min(order, self.earliest.get(root, order))
+                if not split.context.in_test:
+                    self.by_root.setdefault(root, []).append((order, position, split))
+        for root, entries in self.by_root.items():
+            entries.sort(key=lambda entry: entry[:2])
+            self.orders[root] = [entry[0] for entry in entries]
+        self.refits: dict = {}  # id(preprocessor) -> the order of its last fit on a training split
+        for other in kfile.preprocessings:
+            if other.data.origin == TRAIN:
+                key = id(other.preprocessor)
+                self.refits[key] = max(other.context.order, self.refits.get(key, other.context.order))
 
-def _later_split(kfile: KerasFile, prep: Preprocessing) -> Split | None:
-    """The first split, after the preprocessor was fitted, of data that shares its lineage."""
-    for split in sorted(kfile.splits, key=lambda s: s.context.order):
-        if split.context.order > prep.context.order and not split.context.in_test and any(
-            data.roots & prep.data.roots for data in split.data
-        ):
-            return split
-    return None
+    def whole_data(self, prep: Preprocessing) -> bool:
+        """The fitted data is a whole data set, not already the training part of a split: its
+        split is unknown, or only its name says train (`x_train = pd.read_csv("train.csv")`, later
+        split into train and test) while no earlier split of its lineage and no structure
+        (load_data's first pair, a training directory) made it one."""
+        data = prep.data
+        if data.origin == UNKNOWN_ORIGIN:
+            return True
+        order = prep.context.order
+        return data.origin == TRAIN and not data.strong and not any(
+            self.earliest.get(root, order) < order for root in data.roots
+        )
 
+    def later(self, prep: Preprocessing) -> Split | None:
+        """The first split, after the preprocessor was fitted, of data that shares its lineage."""
+        order = prep.context.order
+        first = None
+        for root in prep.data.roots:
+            entries = self.by_root.get(root, ())
+            at = bisect.bisect_right(self.orders.get(root, ()), order)
+            if at < len(entries) and (first is None or entries[at][:2] < first[:2]):
+                first = entries[at]
+        return first[2] if first is not None else None
 
-def _refitted_after(kfile: KerasFile, prep: Preprocessing, split: Split) -> bool:
-    """The same preprocessor fitted again on a training split after the split: that fit wins."""
-    return any(
-        other.preprocessor is prep.preprocessor and other.context.order > split.context.order
-        and other.data.origin == TRAIN
-        for other in kfile.preprocessings
-    )
+    def refitted_after(self, prep: Preprocessing, split: Split) -> bool:
+        """The same preprocessor fitted again on a training split after the split: that fit wins."""
+        return self.refits.get(id(prep.preprocessor), split.context.order) > split.context.order
 
 
 class PreprocessingBeforeSplit(Rule):
@@ -1178,14 +1215,15 @@ class PreprocessingBeforeSplit(Rule):
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         if not kfile.preprocessings or not kfile.splits:
             return
+        splits = _Splits(kfile)
         for prep in kfile.preprocessings:
-            if prep.context.in_test or not _whole_data(kfile, prep):
+            if prep.context.in_test or not splits.whole_data(prep):
                 continue
             kind = "Tokenizer" if prep.method == "fit_on_texts" else prep.kind
             if kind not in _LEARNS_STATISTICS | _LEARNS_VOCABULARY:
                 continue
-            split = _later_split(kfile, prep)
-            if split is None or _refitted_after(kfile, prep, split):
+            split = splits.later(prep)
+            if split is None or splits.refitted_after(prep, split):
                 continue
             learns = "vocabulary" if kind in _LEARNS_VOCABULARY else "statistics"
             splitter = split.name
