@@ -5,14 +5,15 @@
 Each file is generated: a header of imports, then three realistic blocks of Keras training code
 repeated with their own names (an MLP built with .add() in a loop and trained with a scaler and
 early stopping, a functional CNN trained on CIFAR-10 with SGD, a subclassed model with a custom
-layer), so every size has the same mix of code and of findings. In one process, parse alone and
-lint (the default selection, as `kerastips lint` runs it on one file) are interleaved, best of
---reps.
+layer), so every size has the same mix of code and of findings. In one process, interleaved, best
+of --reps: libcst.parse_module alone (as it is, and with the garbage collector paused as kerastips
+pauses it), and lint (the default selection, as `kerastips lint` runs it on one file).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from pathlib import Path
@@ -147,9 +148,12 @@ def main() -> None:
         lines = source.count("\n")
         findings = len(lint_source(source, "generated.py", rules))
 
-        def parse() -> float:
+        def parse(paused: bool = False) -> float:
             start = time.perf_counter()
+            if paused:
+                gc.disable()
             libcst.parse_module(source)
+            gc.enable()
             return time.perf_counter() - start
 
         def lint() -> float:
@@ -157,15 +161,16 @@ def main() -> None:
             lint_source(source, "generated.py", rules)
             return time.perf_counter() - start
 
-        times = interleaved({f"parse {lines}": parse, f"lint {lines}": lint}, options.reps)
-        rows.append((lines, findings, best(times[f"parse {lines}"]), best(times[f"lint {lines}"])))
+        runs = {"parse": parse, "parse, GC paused": lambda: parse(True), "lint": lint}
+        times = interleaved({f"{name} {lines}": run for name, run in runs.items()}, options.reps)
+        rows.append((lines, findings, *(best(times[f"{name} {lines}"]) / lines * 1e6 for name in runs)))
     print(f"machine: {machine()}")
+    print("microseconds per line; own = lint - parse with the GC paused (what kerastips adds to libcst)")
+    print("lines   findings   parse  parse(GC paused)   lint   own   lint/parse   lint, own vs the smallest")
     first = rows[0]
-    print("lines    findings  parse us/line  lint us/line  lint/parse  lint us/line vs the smallest")
-    for lines, findings, parse, lint in rows:
-        per_line = lint / lines * 1e6
-        print(f"{lines:6}  {findings:8}  {parse / lines * 1e6:13.0f}  {per_line:12.0f}  {lint / parse:10.2f}  "
-              f"{per_line / (first[3] / first[0] * 1e6):6.2f}x")
+    for lines, findings, parse, paused, lint in rows:
+        print(f"{lines:6}  {findings:8}  {parse:6.0f}  {paused:16.0f}  {lint:5.0f}  {lint - paused:4.0f}  "
+              f"{lint / parse:10.2f}   {lint / first[4]:.2f}x, {(lint - paused) / (first[4] - first[3]):.2f}x")
 
 
 if __name__ == "__main__":
