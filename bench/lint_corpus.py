@@ -17,6 +17,7 @@ from the outside (interpreter start to exit), round-robin with the others, best 
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,12 +44,16 @@ def main() -> None:
     listing.write_text("\n".join(map(str, files)), encoding="utf-8")
     kerastips = [PYTHON, "-m", "kerastips", "lint", "--exit-zero", *map(str, paths)]
     outputs: dict[str, str] = {}
+    cpu: dict[str, list[float]] = {}  # CPU seconds of the run and its workers
 
     def timed(name: str, command: list[str]):
         def run() -> float:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             done = subprocess.run(command, cwd=work, capture_output=True, text=True, stdin=subprocess.DEVNULL)
             seconds = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.setdefault(name, []).append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
             outputs.setdefault(name, done.stdout)
             return seconds
         return run
@@ -86,6 +91,8 @@ def main() -> None:
     print(f"-j1 / -j2:            {best(times['lint default -j1']) / best(times['lint default -j2']):.2f}x "
           f"(two CPU-bound processes ran {ceiling_before:.2f}x / {ceiling_after:.2f}x as fast as one, "
           "before / after)")
+    print(f"CPU seconds -j2 / -j1: {best(cpu['lint default -j2']) / best(cpu['lint default -j1']):.3f} "
+          "(what the workers cost beyond the work itself)")
     print(f"warm / cold cache:    {best(times['cache warm']) / best(times['cache cold']):.3f}")
     same = outputs["lint default -j1"] == outputs["lint default -j2"] == outputs["cache cold"] == outputs["cache warm"]
     print(f"same output with -j1, -j2, cold and warm cache: {same}")
