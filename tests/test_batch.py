@@ -3,6 +3,7 @@ errors per file, and a small run stays in this process."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -26,6 +27,11 @@ def tree(tmp_path, monkeypatch):
     (tmp_path / "b" / "broken.py").write_text("import keras\ndef broken(:\n")
     (tmp_path / "b" / "latin.py").write_bytes(b"import keras\nname = '\xe9t\xe9'\n")
     (tmp_path / "c" / "empty.py").write_text("")
+    cells = [(SAMPLES / "cnn_digits.py").read_text().split("\n\n\ndef main():")[0], "model = build_cnn()\n"]
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                           "source": text} for text in cells],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "c" / "train.ipynb").write_text(json.dumps(notebook, indent=1))
     assert sum(p.stat().st_size for p in tmp_path.rglob("*.py")) > MIN_PARALLEL_BYTES
     return tmp_path
 
@@ -37,8 +43,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_lint_output_is_the_same_with_any_number_of_jobs(tree):
     serial = run("lint", "--no-cache", "--jobs", "1", ".")
-    assert serial[0] == 2 and serial[1].endswith("Found 78 errors; 2 files could not be linted.\n")
+    assert serial[0] == 2 and serial[1].endswith("Found 79 errors; 2 files could not be linted.\n")
     assert serial[2].splitlines()[0].startswith("b/broken.py: error: syntax error")
+    assert "c/train.ipynb:cell 1:line " in serial[1]  # a notebook among them
     for jobs in ("2", "3", "8"):
         assert run("lint", "--no-cache", "--jobs", jobs, ".") == serial
     assert run("lint", "--no-cache", ".") == serial  # the default: every CPU
