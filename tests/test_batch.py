@@ -64,7 +64,7 @@ def test_fix_is_the_same_with_any_number_of_jobs(tree, tmp_path):
     applied = run("fix", "--unsafe-fixes", "--apply", "--jobs", "2", ".")
     os.chdir(copy)
     assert run("fix", "--unsafe-fixes", "--apply", "--jobs", "1", ".") == applied
-    for path in sorted(tree.rglob("*.py")):
+    for path in sorted([*tree.rglob("*.py"), *tree.rglob("*.ipynb")]):
         assert path.read_bytes() == (copy / path.relative_to(tree)).read_bytes(), path
 
 
