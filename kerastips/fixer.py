@@ -21,7 +21,7 @@ from kerastips.edits import Applicability, Fix
 from kerastips.engine import (
     SourceError, analysing, check, decode_with_encoding, is_notebook, per_file, read_file,
 )
-from kerastips.notebook import Notebook
+from kerastips.notebook import Notebook, Placement
 from kerastips.rules.base import Rule
 
 MAX_ROUNDS = 8  # overlapping fixes converge in a few rounds; the bound guards against cycles
@@ -98,34 +98,38 @@ _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
 def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = False,
-               region: Callable[[int], object] | None = None) -> FixResult:
-    """Fix one module's text. Raises SourceError when it cannot be parsed.
+               cells: Callable[[str], Placement] | None = None, rounds: int = MAX_ROUNDS) -> FixResult:
+    """Fix one module's text, in at most `rounds` rounds. Raises SourceError when it cannot be
+    parsed.
 
-    `region` maps a line to the part of the source it lies in (a notebook's cell, None for no
-    part): a fix that edits more than one part is left out, as it would move code between them."""
+    `cells` places the lines of the text, as it is in each round, in a notebook's cells: a fix
+    that edits more than one cell is left out, as it would move code between them, and the
+    findings are given in their cells."""
     result = FixResult(path, source, source)
     with analysing():
-        for round_ in range(MAX_ROUNDS + 1):
+        for round_ in range(rounds + 1):
             module, reports = check(result.fixed, path, rules)
+            placement = cells(result.fixed) if cells is not None else None  # fixes move lines
             chosen, taken = [], set()
             for report in reports:
                 fix = report.finding.fix
                 if fix is None or (fix.applicability is Applicability.UNSAFE and not unsafe):
                     continue
-                if region is not None and not _confined(report.fix_lines, region):
+                if placement is not None and not _confined(report.fix_lines, placement.cell_of):
                     continue
                 if fix.statements & taken:
                     continue  # overlaps a fix of this round: the next round sees it afresh
                 taken |= fix.statements
                 chosen.append(report)
-            result.remaining = [report.diagnostic for report in reports]
-            if not chosen or round_ == MAX_ROUNDS:
+            placed = placement.in_cells if placement is not None else lambda diagnostic: diagnostic
+            result.remaining = [placed(report.diagnostic) for report in reports]
+            if not chosen or round_ == rounds:
                 break
             fixed = apply_fixes(module, [report.finding.fix for report in chosen])
             if fixed == result.fixed:
                 break
             result.fixed = fixed
-            result.applied += [report.diagnostic for report in chosen]
+            result.applied += [placed(report.diagnostic) for report in chosen]
     return result
 
 
@@ -195,11 +199,9 @@ def _fix_notebook(data: bytes, name: str, rules: Sequence[Rule], unsafe: bool) -
     """Fix the code cells as one module, each fix within one cell; the findings carry their cell."""
     notebook = Notebook(data)
     cells = notebook.cells
-    fixed = cells.run(rules, lambda: fix_source(cells.source, name, rules, unsafe, cells.cell_of))
+    fixed = cells.run(rules, lambda: fix_source(cells.source, name, rules, unsafe, cells.placed))
     return NotebookFixResult(
-        name, fixed.original, fixed.fixed,
-        applied=[cells.in_cells(d) for d in fixed.applied],
-        remaining=[cells.in_cells(d) for d in fixed.remaining],
+        name, fixed.original, fixed.fixed, applied=fixed.applied, remaining=fixed.remaining,
         notebook=notebook, cells=cells.split(fixed.fixed),
     )
 

@@ -55,6 +55,31 @@ class _Cell:
     first: int = 0  # the module's line holding the cell's first line
 
 
+class Placement:
+    """Where each cell lies in a module's lines: (cell number, first line, last line) of each."""
+
+    def __init__(self, spans: Sequence[tuple[int, int, int]]) -> None:
+        self.spans = list(spans)
+        self._firsts = [first for _, first, _ in self.spans]
+
+    def locate(self, line: int) -> tuple[int, int] | None:
+        """(cell number, line within the cell) of a module line; None for a separator."""
+        index = bisect.bisect_right(self._firsts, line) - 1
+        if index < 0:
+            return None
+        number, first, last = self.spans[index]
+        return (number, line - first + 1) if line <= last else None
+
+    def cell_of(self, line: int) -> int | None:
+        where = self.locate(line)
+        return where and where[0]
+
+    def in_cells(self, diagnostic: Diagnostic) -> Diagnostic:
+        """The diagnostic with its lines counted within its cell."""
+        cell, line = self.locate(diagnostic.line)
+        return replace(diagnostic, cell=cell, line=line, end_line=diagnostic.end_line - diagnostic.line + line)
+
+
 class Cells:
     """Code cells joined into one module (`source`), with each module line's cell and line."""
 
@@ -73,7 +98,8 @@ class Cells:
             self.cells.append(_Cell(number, text, python, len(lines) + 1))
             lines += python
         self.source = "".join(lines)
-        self._firsts = [cell.first for cell in self.cells]
+        self.placement = Placement([(cell.number, cell.first, cell.first + len(cell.lines) - 1)
+                                    for cell in self.cells])
 
     def _python_lines(self, text: str) -> list[str] | None:
         """The cell's lines with IPython syntax masked; None for a cell in another language."""
@@ -99,23 +125,14 @@ class Cells:
                 statement = i + 1
         return python
 
-    def locate(self, line: int) -> tuple[int, int] | None:
-        """(cell number, line within the cell) of a module line; None for a separator."""
-        index = bisect.bisect_right(self._firsts, line) - 1
-        if index < 0:
-            return None
-        cell = self.cells[index]
-        within = line - cell.first + 1
-        return (cell.number, within) if within <= len(cell.lines) else None
-
-    def cell_of(self, line: int) -> int | None:
-        where = self.locate(line)
-        return where and where[0]
-
     def in_cells(self, diagnostic: Diagnostic) -> Diagnostic:
-        """The diagnostic with its lines counted within its cell."""
-        cell, line = self.locate(diagnostic.line)
-        return replace(diagnostic, cell=cell, line=line, end_line=diagnostic.end_line - diagnostic.line + line)
+        return self.placement.in_cells(diagnostic)
+
+    def placed(self, text: str) -> Placement:
+        """Where the cells lie in `text`, the module after some fixes (which add and remove lines);
+        SourceError when the cells cannot be told apart in it."""
+        spans = self._spans(_LINE.findall(text))
+        return Placement([(cell.number, start + 1, end) for cell, (start, end) in zip(self.cells, spans)])
 
     def run(self, rules: Sequence[Rule], work: Callable[[], T]) -> T:
         """`work` (which parses `source`) within analysing(), after each cell is checked on
@@ -142,6 +159,15 @@ class Cells:
         Raises SourceError when the cells cannot be told apart in it, which a fix confined to one
         cell cannot cause."""
         lines = _LINE.findall(fixed)
+        changed = {}
+        for cell, (start, end) in zip(self.cells, self._spans(lines)):
+            text = self._restore(cell, lines[start:end])
+            if text != cell.text:
+                changed[cell.number] = text
+        return changed
+
+    def _spans(self, lines: list[str]) -> list[tuple[int, int]]:
+        """Each cell's lines as a slice of `lines` (start, end), found by the separators."""
         found: dict[str, list[int]] = {}
         for i, line in enumerate(lines):
             found.setdefault(line.rstrip("\r\n"), []).append(i)
@@ -151,13 +177,7 @@ class Cells:
             if len(at) != 1 or at[0] < starts[-1]:
                 raise SourceError(f"the fixes moved code across cells; not fixed ({REPORT_BUGS})")
             starts.append(at[0] + 1)
-        ends = [start - 1 for start in starts[1:]] + [len(lines)]
-        changed = {}
-        for cell, start, end in zip(self.cells, starts, ends):
-            text = self._restore(cell, lines[start:end])
-            if text != cell.text:
-                changed[cell.number] = text
-        return changed
+        return list(zip(starts, [start - 1 for start in starts[1:]] + [len(lines)]))
 
     def _restore(self, cell: _Cell, lines: list[str]) -> str:
         """A cell's fixed lines with its magics put back, ending as the cell ended."""

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
 from kerastips.cli import cli
+from kerastips.fixer import fix_bytes
+from kerastips.rules import ALL_RULES
 
 KT101 = (
     "BatchNormalization applied after the 'relu' activation of Dense; normalize the linear output "
@@ -443,6 +445,25 @@ def test_a_fix_in_a_notebook_with_a_broken_cell_writes_nothing(project):
         "broken.ipynb: error: cell 8: syntax error at line 1, column 10: '(' was never closed"
     )
     assert path.read_bytes() == before
+
+
+def test_findings_after_fixes_that_add_lines_are_placed_in_the_cells_of_the_fixed_notebook(project):
+    # KT101 adds a line to cell 1; the cells after it move down in the module that is fixed, and
+    # the finding left in the last cell was placed with the cells as they were (past the end of
+    # the last one: an internal error).
+    path = save("train.ipynb", notebook([
+        new_code_cell("from tensorflow import keras\nmodel = keras.Sequential()\n"
+                      "model.add(keras.layers.Dense(8, activation='relu'))\n"
+                      "model.add(keras.layers.BatchNormalization())"),
+        new_markdown_cell("## Training"),
+        new_code_cell("x = 1\nmodel.compile(optimizer=keras.optimizers.Adam(learning_rate=5.0), loss='mse')"),
+    ]))
+    result = fix_bytes(path.read_bytes(), "train.ipynb", [rule() for rule in ALL_RULES], unsafe=True)
+    assert [(d.cell, d.line, d.code) for d in result.applied] == [(1, 4, "KT101"), (1, 3, "KT103")]
+    assert [(d.cell, d.line, d.code) for d in result.remaining] == [(3, 2, "KT403")]
+    result = run("fix", "--apply", "--unsafe-fixes", "train.ipynb")
+    assert (result.exit_code, result.stderr) == (0, "Fixed 2 findings in 1 file. 1 finding left.\n")
+    assert findings("train.ipynb") == [("train.ipynb", 3, 2, 25, "KT403")]
 
 
 def test_cell_text_endings_are_kept(project):
