@@ -328,3 +328,48 @@ def test_python_s_own_warnings_about_the_code_are_not_printed(project):
                             cwd=project, capture_output=True, text=True)
     assert result.stderr == "nb.ipynb: error: cell 1: syntax error at line 3, column 5: '(' was never closed\n"
     assert result.stdout.startswith(f"model.py:4:27: {FINDING}")
+
+
+# ---- bugs in kerastips itself ---------------------------------------------------------------------
+
+BUGGY = """\
+import sys
+from kerastips import report
+from kerastips.cli import main
+from kerastips.rules import ALL_RULES
+
+def boom(*args, **kwargs):
+    raise RuntimeError("boom")
+
+if sys.argv[1] == "rule":
+    rule = next(rule for rule in ALL_RULES if rule.code == "KT101")
+    rule.check = lambda self, kfile: boom() if "bug" in kfile.module.code else iter(())
+else:
+    report.render = boom
+sys.argv[1:2] = []
+main()
+"""
+REPORT = "please report it at https://github.com/kerastips/kerastips/issues"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_bug_on_one_file_is_one_line_naming_it_and_where_to_report(project, jobs):
+    # Enough source for --jobs 2 to lint in worker processes.
+    padding = "".join(f"# padding line {i}\n" for i in range(400))
+    for name in ("a.py", "b_bug.py", "c.py"):
+        (project / name).write_text(FLAGGED + ("bug = 1\n" if "bug" in name else "") + padding * 10)
+    result = subprocess.run([sys.executable, "-c", BUGGY, "rule", "lint", "--no-cache", "--jobs", jobs, "."],
+                            cwd=project, capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (
+        2, f"b_bug.py: error: internal error (RuntimeError: boom); {REPORT}\n"
+    )
+    assert result.stdout == "Found 0 errors; 1 file could not be linted.\n"
+
+
+def test_a_bug_outside_any_file_is_one_line_saying_where_to_report(project):
+    (project / "model.py").write_text(FLAGGED)
+    result = subprocess.run([sys.executable, "-c", BUGGY, "render", "lint", "--no-cache", "model.py"],
+                            cwd=project, capture_output=True, text=True)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", f"error: internal error (RuntimeError: boom); {REPORT}\n"
+    )
