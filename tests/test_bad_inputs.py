@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,8 @@ from click.testing import CliRunner
 from kerastips import cli as kerastips_cli
 from kerastips import fixer
 from kerastips.cli import cli
+from kerastips.fixer import fix_source
+from kerastips.rules import ALL_RULES
 
 FLAGGED = (
     "from tensorflow import keras\n"
@@ -32,6 +35,7 @@ FIXED = (
     "                          keras.layers.Activation('relu')])\n"
 )
 FINDING = "KT101 BatchNormalization applied after the 'relu' activation of Dense"
+RULES = [rule() for rule in ALL_RULES]
 TOO_DEEP = "error: code nested too deeply to parse (more than 1000 levels)"
 
 
@@ -373,3 +377,47 @@ def test_a_bug_outside_any_file_is_one_line_saying_where_to_report(project):
     assert (result.returncode, result.stdout, result.stderr) == (
         2, "", f"error: internal error (RuntimeError: boom); {REPORT}\n"
     )
+
+
+# ---- fix --apply killed mid-run ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_fix_apply_killed_mid_run_leaves_every_file_whole(tmp_path, jobs):
+    """SIGKILL to `kerastips fix --apply` (and its workers) as soon as it has written a file: each
+    file is then its old or its fixed content in full; only temporary `.NAME.XXXX.kerastips` files
+    may be left."""
+    from kerasgen import as_notebook, random_module
+
+    # Scripts with something to fix, padded so that the run takes a while.
+    sources = {}
+    for seed in range(400):
+        source = random_module(seed)
+        if fix_source(source, "s.py", RULES, unsafe=True).changed:
+            sources[f"s{len(sources):02}.py"] = (source + "# padding\n" * 3_000).encode()
+        if len(sources) == 30:
+            break
+    sources["nb.ipynb"] = as_notebook(b"from tensorflow import keras\n\n" + FLAGGED.encode())
+    expected, killed = tmp_path / "expected", tmp_path / "killed"
+    for folder in (expected, killed):
+        folder.mkdir()
+        for name, data in sources.items():
+            (folder / name).write_bytes(data)
+    command = [sys.executable, "-m", "kerastips", "fix", "--apply", "--unsafe-fixes", "--jobs", jobs, "."]
+    assert subprocess.run(command, cwd=expected, capture_output=True).returncode == 0
+    fixed = {name: (expected / name).read_bytes() for name in sources}
+    assert all(fixed[name] != data for name, data in sources.items())
+
+    process = subprocess.Popen(command, cwd=killed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    while process.poll() is None and all((killed / name).read_bytes() == data for name, data in sources.items()):
+        pass  # until the first file is written
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # the workers too
+    except ProcessLookupError:  # it had already finished
+        pass
+    process.wait()
+    states = {name: (killed / name).read_bytes() for name in sources}
+    assert all(states[name] in (sources[name], fixed[name]) for name in sources)
+    assert any(states[name] == fixed[name] for name in sources)
+    left = {p.name for p in killed.iterdir()} - set(sources) - {".kerastips_cache"}
+    assert all(name.startswith(".") and name.endswith(".kerastips") for name in left), left
