@@ -155,12 +155,15 @@ def check(source: str, path: str, rules: Sequence[Rule]) -> tuple[cst.Module | N
     kfile = extract(module, source)
     found: list[tuple[Rule, Finding]] = []
     seen: set[tuple[str, int]] = set()
-    for rule in rules:
-        for finding in rule.check(kfile):
-            key = (rule.code, id(finding.node))
-            if key not in seen:
-                seen.add(key)
-                found.append((rule, finding))
+    try:
+        for rule in rules:
+            for finding in rule.check(kfile):
+                key = (rule.code, id(finding.node))
+                if key not in seen:
+                    seen.add(key)
+                    found.append((rule, finding))
+    finally:
+        kfile.release()
     if not found:
         return module, []
     located = [pair for _, finding in found for pair in _located(finding)]

@@ -173,6 +173,9 @@ class Scope:
         self.vars: dict[str, Value] = {}
         self.parent = parent
 
+    def clear(self) -> None:
+        self.vars.clear()
+
     def lookup(self, name: str) -> Value | None:
         scope: Scope | None = self
         while scope is not None:
@@ -189,7 +192,7 @@ class Extractor:
         self.kfile = KerasFile(module)
         self.imports: dict[str, str] = {}
         self.star_imports: list[str] = []
-        self.globals = Scope()
+        self.globals = self.scope()
         self.loops: list[cst.CSTNode] = []
         self.statement: cst.CSTNode | None = None
         self.order = 0
@@ -204,6 +207,11 @@ class Extractor:
         self._identifiers: collections.Counter | None = None
         self.in_test = 0  # inside a unit test (a test* function or a TestCase class)
         self.in_callback = 0  # inside the methods of a keras.callbacks.Callback subclass
+
+    def scope(self, parent: Scope | None = None) -> Scope:
+        scope = Scope(parent)
+        self.kfile._namespaces.append(scope)  # emptied by KerasFile.release()
+        return scope
 
     # ---- driver ------------------------------------------------------------------------------
 
@@ -543,7 +551,7 @@ class Extractor:
         return mapping
 
     def eval_comprehension(self, expr: cst.CSTNode, scope: Scope) -> Value:
-        inner = Scope(scope)
+        inner = self.scope(scope)
         clause = expr.for_in
         while clause is not None:
             items = self.iteration(self.eval(clause.iter, inner))
@@ -1132,7 +1140,7 @@ class Extractor:
                                or self.budget <= 0):
             return UNKNOWN
         self.analysed.add(node)
-        scope = Scope(fn.scope or self.globals)
+        scope = self.scope(fn.scope or self.globals)
         self.bind_params(node.params, args, bound_self, scope, fn.scope or self.globals, standalone)
         saved = (self.returns, self.statement, self.loops)
         self.returns = []
@@ -1205,6 +1213,7 @@ class Extractor:
                 bases.extend(base.bases)
                 parents.append(base)
         info = ClassInfo(node, tuple(bases), {}, tuple(parents))
+        self.kfile._namespaces.append(info.methods)
         for parent in reversed(parents):
             info.methods.update(parent.methods)
         for stmt in node.body.body:
