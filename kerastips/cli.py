@@ -18,7 +18,7 @@ from kerastips.cache import Cache
 from kerastips.config import ConfigError, load_settings, snippet, with_section
 from kerastips.diagnostic import Diagnostic, FileError
 from kerastips.discovery import discover, excluded_with_parents
-from kerastips.engine import REPORT_BUGS, lint_bytes, per_file
+from kerastips.engine import REPORT_BUGS, described, lint_bytes, per_file
 from kerastips.rules import ALL_RULES, rule_by_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -516,5 +516,5 @@ def main() -> None:
     try:
         cli.main(prog_name="kerastips")
     except Exception as exc:  # a bug in kerastips; the user gets a line, not a traceback
-        click.echo(f"error: internal error ({type(exc).__name__}: {exc}); {REPORT_BUGS}", err=True)
+        click.echo(f"error: internal error ({described(exc)}); {REPORT_BUGS}", err=True)
         sys.exit(EXIT_ERROR)

@@ -67,14 +67,14 @@ def decode_with_encoding(data: bytes) -> tuple[str, str]:
 
 
 def parse(source: str) -> cst.Module:
-    if nesting.may_be_too_deep(source):  # libcst's parser would crash on it: measure first
+    if nesting.may_be_too_deep(source):  # libcst would take minutes: measure first
         depth = nesting.depth(source)
         if depth is None:
             raise SourceError(python_syntax_error(source) or "invalid syntax")
         if depth > nesting.MAX_DEPTH:
             raise SourceError(f"code nested too deeply to parse (more than {nesting.MAX_DEPTH} levels)")
     try:
-        return cst.parse_module(source)
+        return nesting.on_big_stack(lambda: cst.parse_module(source))  # its recursion is native
     except cst.ParserSyntaxError as exc:
         raise SourceError(_syntax_error(source, exc)) from None
     except RecursionError:
@@ -275,7 +275,17 @@ def file_error(name: str, exc: Exception, expected: tuple = (SourceError,)) -> F
         return FileError(name, str(exc))
     if isinstance(exc, RecursionError):
         return FileError(name, "code nested too deeply to analyse")
-    return FileError(name, f"internal error ({type(exc).__name__}: {exc}); {REPORT_BUGS}")
+    return FileError(name, f"internal error ({described(exc)}); {REPORT_BUGS}")
+
+
+def described(exc: BaseException) -> str:
+    """An exception as one short line, however it prints (a KeyError's message is the repr of
+    its key: a deep syntax tree's recursed too deeply, a big one's filled the screen)."""
+    try:
+        text = " ".join(str(exc).split())
+    except Exception:
+        text = "(its message cannot be printed)"
+    return f"{type(exc).__name__}: {text[:200]}"
 
 
 def lint_file(path: Path, rules: Sequence[Rule], display: str | None = None) -> list[Diagnostic] | FileError:

@@ -14,7 +14,7 @@ import sys
 from typing import Any, Sequence
 
 from kerastips.config import ConfigError, load_settings
-from kerastips.engine import REPORT_BUGS, SourceError, analysing, check
+from kerastips.engine import REPORT_BUGS, SourceError, analysing, check, described
 from kerastips.notebook import Cells
 from kerastips.rules import ALL_RULES
 from kerastips.rules.base import Rule
@@ -33,7 +33,7 @@ class SessionLinter:
         try:
             lines = self.findings(result)
         except Exception as exc:  # a bug in kerastips must not show up as the user's error
-            lines = [f"kerastips: internal error ({type(exc).__name__}: {exc}); {REPORT_BUGS}"]
+            lines = [f"kerastips: internal error ({described(exc)}); {REPORT_BUGS}"]
         if lines:
             print("\n".join(lines))
 

@@ -1,70 +1,31 @@
-"""How deeply a source nests, checked before libcst parses it.
+"""Deeply nested code, which libcst's parser can neither survive nor parse quickly.
 
-libcst's native parser recurses on the C stack for each level of nesting: a chain some thousands
-of levels deep (`x.a.a...`, `lambda: lambda: ...`, `a and b and ...`, an `elif` ladder) overflows
-it and the process dies with a segmentation fault, and long chains parse in quadratic time. CPython
-refuses such code too (a RecursionError while compiling); real code nests a few dozen levels.
-
-The check is cheap for ordinary files: one regex pass bounds the nesting from the length of the
-longest logical line, and only a source whose bound is high is parsed by CPython and measured.
+libcst's native parser recurses on the C stack for each level of nesting: on the 8 MiB of a main
+thread, a chain some thousands of levels deep (`x.a.a...`, `lambda: lambda: ...`, `a and b and
+...`, an `elif` ladder) overflowed it and the process died with a segmentation fault. So the
+parser runs on a thread with a stack of its own, 512 MiB of address space (only what is used is
+ever touched): the chain it would take to overflow that is megabytes long, and would take the
+parser days. Long chains parse in quadratic time, though, so the usual shapes of them (a long
+line, a long `elif` ladder) are measured with CPython's parser first and refused past MAX_DEPTH
+levels; CPython itself refuses to compile a few thousand. Real code nests a few dozen levels.
 """
 
 from __future__ import annotations
 
 import ast
-import re
+import threading
+from typing import Callable, TypeVar
 
-MAX_DEPTH = 1000  # a third of the depth where libcst's parser first crashed (lambdas, 8 MiB stack)
-# Indentation nests across lines: at most 100 levels (both parsers' limit), 2 tree levels each.
-_INDENTATION = 200
-
-_TOKENS = re.compile(
-    r"""
-      (?P<string>[bBrRuUfF]{0,2}(?:\"\"\"(?:\\.|[^\\])*?\"\"\"|'''(?:\\.|[^\\])*?'''
-                                  |"(?:\\.|[^\\"\n])*"|'(?:\\.|[^\\'\n])*'))
-    | (?P<comment>\#[^\n]*)
-    | (?P<open>[(\[{]) | (?P<close>[)\]}])
-    | (?P<continued>\\\r?\n) | (?P<newline>\n)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+T = TypeVar("T")
+MAX_DEPTH = 1000
+STACK_SIZE = 512 * 2**20
+_LONG_LINE = MAX_DEPTH  # a level takes at least one character
 
 
 def may_be_too_deep(source: str) -> bool:
-    """False when the source certainly nests at most MAX_DEPTH levels; True when it may not."""
-    return _bound(source) + _INDENTATION > MAX_DEPTH
-
-
-def _bound(source: str) -> int:
-    """An upper bound on the nesting within one statement: every level takes at least one
-    character of its logical line (a plain string counts as one; comments as none), and an
-    `elif` ladder one `elif` per level."""
-    if len(source) + _INDENTATION <= MAX_DEPTH:
-        return len(source)
-    longest = start = brackets = uncounted = 0
-    for match in _TOKENS.finditer(source):
-        kind = match.lastgroup
-        if kind == "open":
-            brackets += 1
-        elif kind == "close":
-            brackets = max(0, brackets - 1)
-        elif kind == "newline" and brackets == 0:
-            longest = max(longest, match.start() - start - uncounted)
-            start, uncounted = match.end(), 0
-        elif kind == "comment":
-            uncounted += len(match.group())
-        elif kind == "string":
-            text = match.group()
-            if "f" not in text[:text.index(text[-1])].lower():
-                uncounted += len(text) - 1
-            elif _unbalanced(text):  # Python 3.12 lets quotes nest in f-strings: no telling
-                return len(source)
-    return max(longest, len(source) - start - uncounted, source.count("elif"))
-
-
-def _unbalanced(fstring: str) -> bool:
-    fields = fstring.replace("{{", "").replace("}}", "")
-    return fields.count("{") != fields.count("}")
+    """Whether the source has the makings of nesting past MAX_DEPTH: a line that long, or as many
+    `elif`s (cheap tests; `depth` tells)."""
+    return source.count("elif") > MAX_DEPTH or max(map(len, source.split("\n"))) > _LONG_LINE
 
 
 def depth(source: str) -> int | None:
@@ -86,3 +47,31 @@ def depth(source: str) -> int | None:
         deepest = max(deepest, level)
         stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
     return deepest
+
+
+def on_big_stack(work: Callable[[], T]) -> T:
+    """`work()` on a thread with a STACK_SIZE stack (here, where no such thread can be made)."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as exc:  # raised again in the caller's thread
+            outcome.append((False, exc))
+
+    try:
+        previous = threading.stack_size(STACK_SIZE)
+    except (ValueError, RuntimeError):  # a platform that does not allow it
+        return work()
+    try:
+        thread = threading.Thread(target=run, name="kerastips-parser", daemon=True)
+        thread.start()
+    except RuntimeError:  # no memory for the stack
+        return work()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    done, value = outcome[0]
+    if not done:
+        raise value
+    return value

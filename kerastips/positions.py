@@ -128,14 +128,12 @@ class _SpanState(CodegenState):
     @contextmanager
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):
         start = len(self.tokens)
-        try:
-            yield
-        finally:
-            spans = self.spans
-            spans[node] = (
-                spans[start_node][0] if start_node is not None else start,
-                spans[end_node][1] if end_node is not None else len(self.tokens),
-            )
+        yield  # not in a try: when code generation fails (too deep), its error goes up as it is
+        spans = self.spans
+        spans[node] = (
+            spans[start_node][0] if start_node is not None else start,
+            spans[end_node][1] if end_node is not None else len(self.tokens),
+        )
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self._starts.append(len(self.tokens))

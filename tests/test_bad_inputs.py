@@ -53,16 +53,13 @@ def kerastips(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 # ---- nesting deeper than the parser can take ------------------------------------------------------
 
-DEEP = {  # libcst's native parser overflowed the C stack on each of these (the process died)
+DEEP = {  # libcst's native parser overflowed the C stack on these (the process died)...
     "attributes.py": "y = x" + ".a" * 10_000,
     "lambdas.py": "y = " + "lambda: " * 5_000 + "x",
     "ands.py": "y = " + " and ".join(["x"] * 8_000),
-    "elifs.py": "if x:\n    pass\n" + "elif x:\n    pass\n" * 10_000,
-    # a chain spread over lines, behind a string holding a bracket, with comments in between
-    "lines.py": 'y = (")"\n' + "     .a  # (\n" * 10_000 + ")",
-    "continued.py": "y = x \\\n" + "    .a \\\n" * 10_000 + "    .a",
     "fstring.py": 'y = f"{x' + ".a" * 10_000 + '}"',
-    # and these took minutes to parse
+    "elifs.py": "if x:\n    pass\n" + "elif x:\n    pass\n" * 10_000,
+    # ...and took minutes to parse these
     "subscripts.py": "y = x" + "[0]" * 5_000,
     "sum.py": "y = " + " + ".join(["x"] * 3_000),  # which CPython refuses to compile too
 }
@@ -72,10 +69,14 @@ def test_nesting_too_deep_to_parse_is_one_line_per_file_and_the_run_goes_on(proj
     for name, code in DEEP.items():
         (project / name).write_text(FLAGGED + code + "\n")
     (project / "sane.py").write_text(FLAGGED + "y = " + " + ".join(["x"] * 900) + "\n")
+    # Spread over lines, a chain is not measured first: libcst parses it on a stack of its own.
+    (project / "spread.py").write_text(FLAGGED + "y = (x\n" + "     and x\n" * 8_000 + ")\n")
     result = kerastips("lint", "--no-cache", ".", cwd=project)
     assert result.returncode == 2, result.stderr
     assert result.stderr.splitlines() == [f"{name}: {TOO_DEEP}" for name in sorted(DEEP)]
-    assert result.stdout.startswith(f"sane.py:3:27: {FINDING}")
+    assert [line.split(" ", 2)[:2] for line in result.stdout.splitlines()[:-1]] == [
+        ["sane.py:3:27:", "KT101"], ["spread.py:3:27:", "KT101"],
+    ]
 
 
 def test_flat_code_on_long_lines_is_analysed(project):
@@ -345,9 +346,18 @@ from kerastips.rules import ALL_RULES
 def boom(*args, **kwargs):
     raise RuntimeError("boom")
 
+class Unprintable(KeyError):
+    def __str__(self):  # as a KeyError whose key is a syntax tree too deep to print
+        raise RecursionError("maximum recursion depth exceeded")
+
+def unprintable(*args, **kwargs):
+    raise Unprintable()
+
+rule = next(rule for rule in ALL_RULES if rule.code == "KT101")
 if sys.argv[1] == "rule":
-    rule = next(rule for rule in ALL_RULES if rule.code == "KT101")
     rule.check = lambda self, kfile: boom() if "bug" in kfile.module.code else iter(())
+elif sys.argv[1] == "unprintable":
+    rule.check = unprintable
 else:
     report.render = boom
 sys.argv[1:2] = []
@@ -421,3 +431,12 @@ def test_fix_apply_killed_mid_run_leaves_every_file_whole(tmp_path, jobs):
     assert any(states[name] == fixed[name] for name in sources)
     left = {p.name for p in killed.iterdir()} - set(sources) - {".kerastips_cache"}
     assert all(name.startswith(".") and name.endswith(".kerastips") for name in left), left
+
+
+def test_a_bug_whose_message_cannot_be_printed_is_still_one_line(project):
+    (project / "model.py").write_text(FLAGGED)
+    result = subprocess.run([sys.executable, "-c", BUGGY, "unprintable", "lint", "--no-cache", "model.py"],
+                            cwd=project, capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (
+        2, f"model.py: error: internal error (Unprintable: (its message cannot be printed)); {REPORT}\n"
+    )
