@@ -4,7 +4,8 @@
 
 Without PATHS: the installed keras package's sources, tensorflow's tensorflow/python/keras (when
 installed) and samples/, found without importing them. Every measurement is a new process, timed
-from the outside (interpreter start to exit), round-robin with the others, best of --reps:
+from the outside (interpreter start to exit), round-robin with the others, best of --reps, in
+wall-clock seconds and in CPU seconds (the process and its workers: steadier on a shared machine):
 
 - parse: read, decode and `libcst.parse_module` every file kerastips would lint (the floor for a
   libcst-based linter), as it is and with the garbage collector paused around each file (as
@@ -81,19 +82,20 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"corpus: {', '.join(map(str, paths))} ({versions()})")
     print(f"files: {len(files)}  lines: {count_lines(files)}  reps: {options.reps} (best of)")
-    parse = best(times["parse"])
     for name, seconds in times.items():
-        print(f"{name:18} best {best(seconds):7.2f} s   all {' '.join(f'{s:.2f}' for s in seconds)}")
-    paused = best(times["parse, GC paused"])
+        print(f"{name:18} wall best {best(seconds):7.2f} s, CPU best {best(cpu[name]):7.2f} s   "
+              f"wall all {' '.join(f'{s:.2f}' for s in seconds)}")
     for name in ("lint default -j1", "lint ALL -j1"):
-        print(f"{name} / parse: {best(times[name]) / parse:.2f}x  "
-              f"(/ parse with the GC paused as kerastips pauses it: {best(times[name]) / paused:.2f}x)")
+        for measure, of in (("wall", times), ("CPU", cpu)):
+            print(f"{name} / parse ({measure}): {best(of[name]) / best(of['parse']):.2f}x  (/ parse with "
+                  f"the GC paused as kerastips pauses it: {best(of[name]) / best(of['parse, GC paused']):.2f}x)")
     print(f"-j1 / -j2:            {best(times['lint default -j1']) / best(times['lint default -j2']):.2f}x "
           f"(two CPU-bound processes ran {ceiling_before:.2f}x / {ceiling_after:.2f}x as fast as one, "
           "before / after)")
     print(f"CPU seconds -j2 / -j1: {best(cpu['lint default -j2']) / best(cpu['lint default -j1']):.3f} "
           "(what the workers cost beyond the work itself)")
-    print(f"warm / cold cache:    {best(times['cache warm']) / best(times['cache cold']):.3f}")
+    print(f"warm / cold cache:    {best(times['cache warm']) / best(times['cache cold']):.3f} (wall), "
+          f"{best(cpu['cache warm']) / best(cpu['cache cold']):.3f} (CPU)")
     same = outputs["lint default -j1"] == outputs["lint default -j2"] == outputs["cache cold"] == outputs["cache warm"]
     print(f"same output with -j1, -j2, cold and warm cache: {same}")
     for name in ("lint default -j1", "lint ALL -j1"):

@@ -3,7 +3,8 @@
     python bench/prefilter.py [--reps 5] [--parse] [PATHS...]
 
 Without PATHS: Python's own standard library (every .py file below it that the pre-filter skips).
-In one process, round-robin, best of --reps (the files are in the OS cache after the first pass):
+In one process, round-robin, best of --reps, in CPU seconds of the process (steadier than wall time
+on a shared machine; the files are in the OS cache after the first pass):
 
 - read: `open(path, "rb").read()` of each file, what any linter does;
 - kerastips: what `kerastips lint --jobs 1 --no-cache` does per file (read, its rules, decode,
@@ -43,16 +44,16 @@ def main() -> None:
     size = sum(f.stat().st_size for f in files)
 
     def read() -> float:
-        start = time.perf_counter()
+        start = time.process_time()
         for f in files:
             with open(f, "rb") as handle:
                 handle.read()
-        return time.perf_counter() - start
+        return time.process_time() - start
 
     def kerastips() -> float:
-        start = time.perf_counter()
+        start = time.process_time()
         outcomes = lint_files(files, settings, jobs=1, cache=None)
-        seconds = time.perf_counter() - start
+        seconds = time.process_time() - start
         assert all(outcome == [] for outcome in outcomes)
         return seconds
 
@@ -67,13 +68,13 @@ def main() -> None:
     print(f"kerastips / read: {best(times['kerastips']) / best(times['read']):.1f}x, "
           f"{(best(times['kerastips']) - best(times['read'])) / len(files) * 1e6:.0f} us more per file")
     if options.parse:
-        start = time.perf_counter()
+        start = time.process_time()
         for f in files:
             try:
                 libcst.parse_module(decode(f.read_bytes()))
             except (libcst.ParserSyntaxError, SourceError, RecursionError):
                 pass
-        parse = time.perf_counter() - start
+        parse = time.process_time() - start
         print(f"libcst.parse_module of the same files (once): {parse:.1f} s, "
               f"{parse / best(times['kerastips']):.0f}x what the pre-filter costs")
 
