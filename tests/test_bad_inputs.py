@@ -236,6 +236,21 @@ def test_an_unreadable_config_file_is_one_line(project):
     )
 
 
+def test_link_loops_are_walked_once_or_are_one_line(project):
+    (project / "model.py").write_text(FLAGGED)
+    (project / "again").symlink_to(".")  # a folder that contains itself
+    (project / "self.py").symlink_to("self.py")
+    (project / "a.py").symlink_to("b.py")
+    (project / "b.py").symlink_to("a.py")
+    result = lint(".", "self.py", "a.py")
+    loop = "error: cannot read: Too many levels of symbolic links"
+    assert (result.exit_code, result.stderr) == (2, f"a.py: {loop}\nself.py: {loop}\n")
+    assert result.stdout == f"model.py:3:27: {FINDING}" + (
+        "; normalize the linear output instead: Dense -> BatchNormalization -> Activation('relu')\n"
+        "Found 1 error; 2 files could not be linted.\n"
+    )
+
+
 def gone_after_discovery(monkeypatch, *names: str) -> None:
     """The files are found, then deleted before kerastips reads them (as by a branch switch)."""
     real = kerastips_cli.discover
