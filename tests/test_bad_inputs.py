@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from kerasgen import as_notebook, random_module
 
 from kerastips import cli as kerastips_cli
 from kerastips import fixer
@@ -80,7 +81,7 @@ def test_nesting_too_deep_to_parse_is_one_line_per_file_and_the_run_goes_on(proj
 
 
 def test_flat_code_on_long_lines_is_analysed(project):
-    # Long logical lines make kerastips measure the nesting; flat ones pass.
+    # Long lines are measured by Python's parser before libcst's; flat ones pass.
     data = "WEIGHTS = [\n" + "".join(f"    {i},  # ({i}\n" for i in range(20_000)) + "]\n"
     doc = '"""' + "(" * 5_000 + '"""\n'
     (project / "model.py").write_text(doc + FLAGGED + data + "y = " + " and ".join(["x"] * 500) + "\n")
@@ -404,6 +405,15 @@ def test_a_bug_outside_any_file_is_one_line_saying_where_to_report(project):
     )
 
 
+def test_a_bug_whose_message_cannot_be_printed_is_still_one_line(project):
+    (project / "model.py").write_text(FLAGGED)
+    result = subprocess.run([sys.executable, "-c", BUGGY, "unprintable", "lint", "--no-cache", "model.py"],
+                            cwd=project, capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (
+        2, f"model.py: error: internal error (Unprintable: (its message cannot be printed)); {REPORT}\n"
+    )
+
+
 # ---- fix --apply killed mid-run ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -411,8 +421,6 @@ def test_fix_apply_killed_mid_run_leaves_every_file_whole(tmp_path, jobs):
     """SIGKILL to `kerastips fix --apply` (and its workers) as soon as it has written a file: each
     file is then its old or its fixed content in full; only temporary `.NAME.XXXX.kerastips` files
     may be left."""
-    from kerasgen import as_notebook, random_module
-
     # Scripts with something to fix, padded so that the run takes a while.
     sources = {}
     for seed in range(400):
@@ -447,11 +455,3 @@ def test_fix_apply_killed_mid_run_leaves_every_file_whole(tmp_path, jobs):
     left = {p.name for p in killed.iterdir()} - set(sources) - {".kerastips_cache"}
     assert all(name.startswith(".") and name.endswith(".kerastips") for name in left), left
 
-
-def test_a_bug_whose_message_cannot_be_printed_is_still_one_line(project):
-    (project / "model.py").write_text(FLAGGED)
-    result = subprocess.run([sys.executable, "-c", BUGGY, "unprintable", "lint", "--no-cache", "model.py"],
-                            cwd=project, capture_output=True, text=True)
-    assert (result.returncode, result.stderr) == (
-        2, f"model.py: error: internal error (Unprintable: (its message cannot be printed)); {REPORT}\n"
-    )
