@@ -106,6 +106,7 @@ def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = Fal
     that edits more than one cell is left out, as it would move code between them, and the
     findings are given in their cells."""
     result = FixResult(path, source, source)
+    reached = {}  # the text of each round -> what was applied to reach it, and what it has left
     with analysing():
         for round_ in range(rounds + 1):
             module, reports = check(result.fixed, path, rules)
@@ -123,10 +124,13 @@ def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = Fal
                 chosen.append(report)
             placed = placement.in_cells if placement is not None else lambda diagnostic: diagnostic
             result.remaining = [placed(report.diagnostic) for report in reports]
+            reached[result.fixed] = (list(result.applied), result.remaining)
             if not chosen or round_ == rounds:
                 break
             fixed = apply_fixes(module, [report.finding.fix for report in chosen])
-            if fixed == result.fixed:
+            if fixed in reached:  # fixes that undo each other: stop at the text before they began
+                result.fixed = fixed
+                result.applied, result.remaining = reached[fixed]
                 break
             result.fixed = fixed
             result.applied += [placed(report.diagnostic) for report in chosen]

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from kerastips.edits import Applicability, Edit, Fix
 from kerastips.engine import lint_source
 from kerastips.fixer import fix_source
 from kerastips.rules import ALL_RULES
+from kerastips.rules.base import Finding, Rule
 
 RULES = [rule() for rule in ALL_RULES]
 SAMPLES = sorted((Path(__file__).resolve().parent.parent / "samples").glob("*.py"))
@@ -107,3 +109,53 @@ def test_swapped_layers_take_the_comments_of_their_own_lines():
                                     tf.keras.layers.LeakyReLU(),  # leaky
                                     tf.keras.layers.Dense(1)])
     """)
+
+
+def test_a_layer_is_not_moved_above_itself_when_a_helper_feeds_its_next_call():
+    # The Dropout feeds a BatchNormalization in the block, and the block's output the ReLU that
+    # starts its next call: moving the Dropout "after that ReLU" put it above the pooling, which
+    # KT107 swapped back, and so on (the fixes went round in a circle).
+    source = """
+        from tensorflow.keras import layers
+        def block(x):
+            x = layers.ReLU()(x)
+            x = layers.MaxPooling2D()(x)
+            x = layers.Dropout(0.1)(x)
+            x = layers.BatchNormalization()(x)
+            return x
+        x = block(block(x))
+    """
+    result = fix_source(textwrap.dedent(source), "model.py", RULES, unsafe=True)
+    assert (result.fixed, result.applied) == (textwrap.dedent(source), [])
+    assert [(d.code, d.line, d.fix_available) for d in result.remaining] == [("KT102", 6, False)]
+
+
+class _Rename(Rule):
+    """A rule whose fix renames `old` to `new` wherever it is assigned (two of them undo each
+    other)."""
+
+    old = new = ""
+
+    def check(self, kfile):
+        for statement in kfile.module.body:
+            target = statement.body[0].targets[0].target
+            if target.value == self.old:
+                edit = Edit(target, lambda node: node.with_changes(value=self.new), statement)
+                yield Finding(target, f"{self.old} is not {self.new}", statement,
+                              Fix(Applicability.SAFE, (edit,)))
+
+
+class _AToB(_Rename):
+    code, name, old, new = "KT901", "a-to-b", "a", "b"
+
+
+class _BToA(_Rename):
+    code, name, old, new = "KT902", "b-to-a", "b", "a"
+
+
+def test_fixes_that_undo_each_other_stop_where_they_began():
+    source = "keras = 1\na = 2\n"
+    result = fix_source(source, "model.py", [_AToB(), _BToA()])
+    assert (result.fixed, result.applied) == (source, [])
+    assert [d.code for d in result.remaining] == ["KT901"]
+    assert fix_source(source, "model.py", [_AToB()]).fixed == "keras = 1\nb = 2\n"

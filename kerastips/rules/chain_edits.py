@@ -105,6 +105,8 @@ def move_after(kfile: KerasFile, layer: LayerNode, anchor: LayerNode) -> Optiona
         return (Edit(use.node, removal, use.statement), Edit(target.node, insert_element, target.statement))
     if not _same_block(kfile, use.statement, target.statement):
         return None
+    if kfile.siblings[id(target.statement)][1] < kfile.siblings[id(use.statement)][1]:
+        return None  # an anchor above it: one run of a helper feeds the next, not "further down"
     if use.kind == "add":
         statement = use.statement
         return (Edit(statement, removal, statement),
