@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from kerasgen import as_notebook, keras_modules
 from kerastips.diagnostic import FileError
-from kerastips.engine import analysing, check, lint_bytes, lint_source, per_file
+from kerastips.engine import analysing, check, lint_bytes, lint_source, per_file, python_parser_quiet
 from kerastips.fixer import WriteError, fix_bytes, fix_source
 from kerastips.rules import ALL_RULES
 
@@ -28,7 +28,8 @@ _IMPORT = re.compile(r"\s*(?:from\s+\S+\s+)?import\s")
 
 def parses(source: str) -> bool:
     try:
-        compile(source, "<fixed>", "exec", dont_inherit=True)
+        with python_parser_quiet():  # its warnings about odd code are noise here
+            compile(source, "<fixed>", "exec", dont_inherit=True)
         cst.parse_module(source)
     except (SyntaxError, cst.ParserSyntaxError):
         return False
