@@ -24,7 +24,10 @@ from kerastips.engine import (
 from kerastips.notebook import Notebook, Placement
 from kerastips.rules.base import Rule
 
-MAX_ROUNDS = 8  # overlapping fixes converge in a few rounds; the bound guards against cycles
+# Fixes of one statement are made one a round (a Sequential list of 20 blocks takes 40 rounds);
+# fixes that undo each other are stopped where they began, so the bound only stops fixes that
+# would keep adding code.
+MAX_ROUNDS = 64
 
 
 @dataclass

@@ -159,3 +159,14 @@ def test_fixes_that_undo_each_other_stop_where_they_began():
     assert (result.fixed, result.applied) == (source, [])
     assert [d.code for d in result.remaining] == ["KT901"]
     assert fix_source(source, "model.py", [_AToB()]).fixed == "keras = 1\nb = 2\n"
+
+
+def test_many_fixes_in_one_statement_are_all_made_in_one_run():
+    # Fixes of one statement are made one a round: six blocks take twelve rounds (KT101, then
+    # KT103), more than the eight there used to be, which left two blocks for a second run.
+    block = '    keras.layers.Dense(64, activation="relu"),\n    keras.layers.BatchNormalization(),\n'
+    fixed_block = ('    keras.layers.Dense(64, use_bias=False),\n    keras.layers.BatchNormalization(),\n'
+                   '    keras.layers.Activation("relu"),\n')
+    source = "from tensorflow import keras\nmodel = keras.Sequential([\n{}    keras.layers.Dense(1),\n])\n"
+    result = fix_source(source.format(block * 6), "model.py", RULES, unsafe=True)
+    assert (result.fixed, len(result.applied), result.remaining) == (source.format(fixed_block * 6), 12, [])
