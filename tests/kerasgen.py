@@ -120,7 +120,7 @@ class Writer:
 
     def model(self) -> str:
         name = self.pick(["model", "model", "net", "clf"])
-        style = self.pick(["list", "add", "add_loop", "functional", "subclass", "helper"])
+        style = self.pick(["list", "add", "add_loop", "functional", "nested", "subclass", "helper"])
         if style == "list":
             items = self.layers()
             if self.flag():
@@ -158,13 +158,25 @@ class Writer:
                 self.emit(f"        x = self.l{i}(x)")
             self.emit("        return x")
             self.emit(f"{name} = Net()")
+        elif style == "nested":  # one expression: the last layer applied to the others' output
+            expression = "inputs"
+            for item in self.layers():
+                expression = f"{item}({expression})"
+            self.emit(f"inputs = {self.model_prefix}Input(shape=(20,))")
+            self.emit(f"{name} = {self.model_prefix}Model(inputs, {expression})")
         else:
             self.emit("def block(x, units):")
             for item in self.layers():
                 self.emit(f"    x = {item}(x)")
             self.emit("    return x")
             self.emit(f"inputs = {self.model_prefix}Input((32,))")
-            self.emit(f"{name} = {self.model_prefix}Model(inputs, block(block(inputs, 16), 8))")
+            if self.flag():
+                self.emit(f"{name} = {self.model_prefix}Model(inputs, block(block(inputs, 16), 8))")
+            else:
+                self.emit("x = inputs")
+                self.emit(f"for units in [{self.pick(['64, 32', '16', '8, 8, 8'])}]:")
+                self.emit("    x = block(x, units)")
+                self.emit(f"{name} = {self.model_prefix}Model(inputs, x)")
         return name
 
     # ---- training -------------------------------------------------------------------------------
