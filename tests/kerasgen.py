@@ -122,14 +122,7 @@ class Writer:
         name = self.pick(["model", "model", "net", "clf"])
         style = self.pick(["list", "add", "add_loop", "functional", "nested", "subclass", "helper"])
         if style == "list":
-            items = self.layers()
-            if self.flag():
-                self.emit(f"{name} = {self.model_prefix}Sequential([")
-                for item in items:
-                    self.emit(f"    {item},{self.comment()}")
-                self.emit("])")
-            else:
-                self.emit(f"{name} = {self.model_prefix}Sequential([{', '.join(items)}])")
+            self.spread(f"{name} = {self.model_prefix}Sequential([", self.layers(), "])")
         elif style in ("add", "add_loop"):
             self.emit(f"{name} = {self.model_prefix}Sequential()")
             indent = ""
@@ -215,14 +208,7 @@ class Writer:
                                   f'{self.k}.callbacks.ModelCheckpoint("m.keras")',
                                   f'{self.k}.callbacks.TensorBoard("logs")'])
             fit.append(f"callbacks=[{callback}]")
-        target = self.pick(["", "history = "])
-        if self.flag() and len(fit) > 2:
-            self.emit(f"{target}{name}.fit(")
-            for argument in fit:
-                self.emit(f"    {argument},{self.comment()}")
-            self.emit(")")
-        else:
-            self.emit(f"{target}{name}.fit({', '.join(fit)}){self.comment()}")
+        self.spread(f"{self.pick(['', 'history = '])}{name}.fit(", fit, ")")
         if self.flag():
             self.emit(f"{name}.evaluate({self.pick(['x_test, y_test', 'x_train, y_train', 'X, y'])})")
 
@@ -234,6 +220,16 @@ class Writer:
         ]))
 
     # ---- text -----------------------------------------------------------------------------------
+
+    def spread(self, opening: str, items: list[str], closing: str) -> None:
+        """`opening item, item closing` on one line, or an item a line (with comments)."""
+        if self.flag():
+            self.emit(opening)
+            for item in items:
+                self.emit(f"    {item},{self.comment()}")
+            self.emit(closing)
+        else:
+            self.emit(f"{opening}{', '.join(items)}{closing}{self.comment()}")
 
     def comment(self) -> str:
         return self.pick(["", "", "", "  # hidden", "  # noqa: KT101", "  # noqa: KT3"])
