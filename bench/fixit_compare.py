@@ -18,6 +18,7 @@ best of --reps:
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,9 +49,10 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--venv", type=Path, help="Where to install Fixit and Ruff (reused if there).")
     options = parser.parse_args()
-    paths = [p.resolve() for p in options.paths] or default_paths()
-    files = python_files(paths)
     work = Path(tempfile.mkdtemp(prefix="kerastips-fixit-"))
+    # copies outside any git repository: Fixit skips what git ignores (a .venv) even when named
+    paths = [copy(p.resolve(), work / "corpus" / str(i)) for i, p in enumerate(options.paths or default_paths())]
+    files = python_files(paths)
     listing = work / "files.txt"
     listing.write_text("\n".join(map(str, files)), encoding="utf-8")
     tools = install(options.venv or work / "venv")
@@ -66,22 +68,33 @@ def main() -> None:
         "kerastips --jobs 1": timed(kerastips + ["--jobs", "1", *named]),
         "kerastips (every CPU)": timed(kerastips + named),
         "fixit (one process)": timed([python, "-c", FIXIT_ONE_PROCESS, listing]),
-        # the files named one by one: given a folder, Fixit skips what git ignores around it
-        "fixit lint (every CPU)": timed([fixit, "lint", *map(str, files)]),
+        "fixit lint (every CPU)": timed([fixit, "lint", *named]),
     }
     if ruff.exists():
         runs["ruff --select ALL"] = timed([ruff, "check", "--select", "ALL", "--no-cache", "--exit-zero", "--quiet", *named])
     versions = subprocess.run([python, "-m", "pip", "list", "--format", "freeze"], capture_output=True,
                               text=True).stdout.split()
     times = interleaved(runs, options.reps)
+    shutil.rmtree(work, ignore_errors=True)  # the copies (and the throwaway environment)
     print(f"machine: {machine()}")
     print(f"tools: {', '.join(v for v in versions if v.split('==')[0].lower() in ('fixit', 'ruff', 'libcst'))}")
-    print(f"corpus: {', '.join(named)}")
+    print(f"corpus: {', '.join(str(p) for p in options.paths or default_paths())} (copied to {work})")
     print(f"files: {len(files)}  lines: {count_lines(files)}  reps: {options.reps} (best of)")
     parse = best(times["parse (one process)"])
     for name, seconds in times.items():
         print(f"{name:24} best {best(seconds):7.2f} s  {best(seconds) / parse:6.2f}x parse"
               f"   all {' '.join(f'{s:.2f}' for s in seconds)}")
+
+
+def copy(source: Path, target: Path) -> Path:
+    """`source` (a folder or a file) copied to `target/<its name>`."""
+    copied = target / source.name
+    if source.is_dir():
+        shutil.copytree(source, copied)
+    else:
+        target.mkdir(parents=True)
+        shutil.copy(source, copied)
+    return copied
 
 
 def default_paths() -> list[Path]:
