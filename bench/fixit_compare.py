@@ -75,11 +75,12 @@ def main() -> None:
     versions = subprocess.run([python, "-m", "pip", "list", "--format", "freeze"], capture_output=True,
                               text=True).stdout.split()
     times = interleaved(runs, options.reps)
+    lines = count_lines(files)
     shutil.rmtree(work, ignore_errors=True)  # the copies (and the throwaway environment)
     print(f"machine: {machine()}")
     print(f"tools: {', '.join(v for v in versions if v.split('==')[0].lower() in ('fixit', 'ruff', 'libcst'))}")
     print(f"corpus: {', '.join(str(p) for p in options.paths or default_paths())} (copied to {work})")
-    print(f"files: {len(files)}  lines: {count_lines(files)}  reps: {options.reps} (best of)")
+    print(f"files: {len(files)}  lines: {lines}  reps: {options.reps} (best of)")
     parse = best(times["parse (one process)"])
     for name, seconds in times.items():
         print(f"{name:24} best {best(seconds):7.2f} s  {best(seconds) / parse:6.2f}x parse"
