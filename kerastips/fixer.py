@@ -119,14 +119,14 @@ def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = Fal
                 fix = report.finding.fix
                 if fix is None or (fix.applicability is Applicability.UNSAFE and not unsafe):
                     continue
-                if placement is not None and not _confined(report.fix_lines, placement.cell_of):
+                if placement is not None and not placement.confines(report):
                     continue
                 if fix.statements & taken:
                     continue  # overlaps a fix of this round: the next round sees it afresh
                 taken |= fix.statements
                 chosen.append(report)
-            placed = placement.in_cells if placement is not None else lambda diagnostic: diagnostic
-            result.remaining = [placed(report.diagnostic) for report in reports]
+            placed = placement.place if placement is not None else lambda report: report.diagnostic
+            result.remaining = [placed(report) for report in reports]
             reached[result.fixed] = (list(result.applied), result.remaining)
             if not chosen or round_ == rounds:
                 break
@@ -136,16 +136,8 @@ def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = Fal
                 result.applied, result.remaining = reached[fixed]
                 break
             result.fixed = fixed
-            result.applied += [placed(report.diagnostic) for report in chosen]
+            result.applied += [placed(report) for report in chosen]
     return result
-
-
-def _confined(spans: Sequence[tuple[int, int] | None], region: Callable[[int], object]) -> bool:
-    """Whether every edited node lies within one and the same region."""
-    if any(span is None for span in spans):
-        return False
-    regions = {region(line) for span in spans for line in span}
-    return len(regions) == 1 and None not in regions
 
 
 def apply_fixes(module: cst.Module, fixes: Sequence[Fix]) -> str:

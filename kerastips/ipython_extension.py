@@ -55,7 +55,7 @@ class SessionLinter:
                 reports = check(module.source, "<session>", self.rules)[1]
         except SourceError:
             return []
-        found = [module.in_cells(report.diagnostic) for report in reports]
+        found = [module.place(report) for report in reports]
         return [f"kerastips: line {d.line}:col {d.column}: {d.code} {d.message}"
                 for d in found if d.cell == current]
 

@@ -28,7 +28,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 
 from kerastips.diagnostic import Diagnostic
 from kerastips.engine import (
-    REPORT_BUGS, SourceError, analysing, check, parse, python_syntax_error,
+    REPORT_BUGS, Report, SourceError, analysing, check, parse, python_syntax_error,
 )
 from kerastips.ir.names import mentions_keras
 from kerastips.rules.base import Rule
@@ -74,10 +74,23 @@ class Placement:
         where = self.locate(line)
         return where and where[0]
 
-    def in_cells(self, diagnostic: Diagnostic) -> Diagnostic:
-        """The diagnostic with its lines counted within its cell."""
+    def confines(self, report: Report) -> bool:
+        """Whether every node the report's fix edits lies in one and the same cell: a fix across
+        cells would move code between them, so it is not made."""
+        if any(span is None for span in report.fix_lines):
+            return False
+        cells = {self.cell_of(line) for span in report.fix_lines for line in span}
+        return len(cells) == 1 and None not in cells
+
+    def place(self, report: Report) -> Diagnostic:
+        """The report's diagnostic with its lines counted within its cell, offering its fix only
+        where the fix stays within one cell."""
+        diagnostic = report.diagnostic
         cell, line = self.locate(diagnostic.line)
-        return replace(diagnostic, cell=cell, line=line, end_line=diagnostic.end_line - diagnostic.line + line)
+        placed = replace(diagnostic, cell=cell, line=line, end_line=diagnostic.end_line - diagnostic.line + line)
+        if diagnostic.fix_available and not self.confines(report):
+            placed = replace(placed, fix_available=False, fix_applicability=None)
+        return placed
 
 
 class Cells:
@@ -125,8 +138,8 @@ class Cells:
                 statement = i + 1
         return python
 
-    def in_cells(self, diagnostic: Diagnostic) -> Diagnostic:
-        return self.placement.in_cells(diagnostic)
+    def place(self, report: Report) -> Diagnostic:
+        return self.placement.place(report)
 
     def placed(self, text: str) -> Placement:
         """Where the cells lie in `text`, the module after some fixes (which add and remove lines);
@@ -352,4 +365,4 @@ def lint_notebook(data: bytes, name: str, rules: Sequence[Rule]) -> list[Diagnos
     """Lint a .ipynb file's content; findings carry their cell. Raises SourceError."""
     cells = Notebook(data).cells
     reports = cells.run(rules, lambda: check(cells.source, name, rules)[1])
-    return [cells.in_cells(report.diagnostic) for report in reports]
+    return [cells.place(report) for report in reports]

@@ -59,6 +59,11 @@ def run(*args: str):
     return CliRunner().invoke(cli, list(args))
 
 
+def fixes_offered(*args: str) -> list[tuple]:
+    result = run("lint", "--output-format", "json", *args)
+    return [(r["code"], r["fix"]) for r in json.loads(result.stdout)]
+
+
 def findings(*args: str) -> list[tuple]:
     result = run("lint", "--output-format", "json", *args)
     return [(r["path"], r["cell"], r["location"]["row"], r["location"]["column"], r["code"])
@@ -408,9 +413,13 @@ def test_a_fix_that_would_span_two_cells_is_not_made(project):
     result = run("fix", "--apply", "--unsafe-fixes", "split.ipynb")
     assert (result.exit_code, result.stderr) == (0, "No fixes available. 1 finding left.\n")
     assert path.read_bytes() == before
+    result = run("fix", "split.ipynb")  # nor is it offered as an unsafe fix
+    assert (result.exit_code, result.stderr) == (0, "No fixes available. 1 finding left.\n")
+    assert fixes_offered("split.ipynb") == [("KT101", {"available": False, "applicability": None})]
 
     joined = notebook([split.cells[0], new_code_cell(split.cells[1].source + "\n" + split.cells[2].source)])
     path = save("joined.ipynb", joined)
+    assert fixes_offered("joined.ipynb") == [("KT101", {"available": True, "applicability": "unsafe"})]
     result = run("fix", "--apply", "--unsafe-fixes", "joined.ipynb")
     assert (result.exit_code, result.stderr) == (0, "Fixed 2 findings in 1 file.\n")
     assert nbformat.read(str(path), 4).cells[1].source == (
