@@ -54,10 +54,15 @@ def call(func: cst.BaseExpression | str, *args: cst.BaseExpression, **kwargs: cs
 
 
 def without_argument(node: cst.Call, argument: cst.Arg) -> cst.Call:
-    """The call with one argument dropped, commas kept tidy."""
-    args = [a for a in node.args if not a.deep_equals(argument)]
-    if args and len(args) < len(node.args) and node.args[-1].deep_equals(argument):
-        args[-1] = args[-1].with_changes(comma=node.args[-1].comma)  # the last keeps the old tail
+    """The call with one argument dropped; the argument before it takes its comma, so what
+    followed it (a line break, the closing parenthesis) stays as it was."""
+    args = list(node.args)
+    index = next((i for i, arg in enumerate(args) if arg.deep_equals(argument)), None)
+    if index is None:
+        return node
+    removed = args.pop(index)
+    if index:
+        args[index - 1] = args[index - 1].with_changes(comma=removed.comma)
     return node.with_changes(args=args)
 
 

@@ -199,6 +199,7 @@ class Extractor:
         self.call_stack: list[cst.CSTNode] = []
         self.frames: list[tuple[FunctionValue, Value | None]] = []  # (function, its self)
         self.returns: list[Value] | None = None
+        self.yielded = False  # a yield ran in the function being inlined: calling it makes a generator
         self.analysed: set[cst.CSTNode] = set()
         self.pending: list[Value] = []
         self.budget = INLINE_BUDGET
@@ -669,6 +670,12 @@ class Extractor:
 
     def eval_inner(self, expr: cst.CSTNode, scope: Scope) -> Value:
         return self.eval(expr.value, scope)
+
+    def eval_yield(self, expr: cst.Yield, scope: Scope) -> Value:
+        value = expr.value
+        self.eval(value.item if isinstance(value, cst.From) else value, scope)
+        self.yielded = True
+        return UNKNOWN  # what the caller sends in
 
     def eval_await(self, expr: cst.Await, scope: Scope) -> Value:
         self.eval(expr.expression, scope)
@@ -1142,8 +1149,8 @@ class Extractor:
         self.analysed.add(node)
         scope = self.scope(fn.scope or self.globals)
         self.bind_params(node.params, args, bound_self, scope, fn.scope or self.globals, standalone)
-        saved = (self.returns, self.statement, self.loops)
-        self.returns = []
+        saved = (self.returns, self.yielded, self.statement, self.loops)
+        self.returns, self.yielded = [], False
         if standalone:
             self.loops = []
         self.call_stack.append(node)
@@ -1159,8 +1166,12 @@ class Extractor:
             self.in_test -= is_test
             self.frames.pop()
             self.call_stack.pop()
-            returns = self.returns
-            self.returns, self.statement, self.loops = saved
+            returns, yielded = self.returns, self.yielded
+            self.returns, self.yielded, self.statement, self.loops = saved
+        if yielded:  # a generator function: the call returns a generator over what it is given
+            given = [found for value, _ in [*args.positional, *args.keywords.values()]
+                     for found in contains(value, Data)]
+            return combine(given, "generator") if given else Data(UNKNOWN_ORIGIN, "generator")
         result: Value = returns[0] if returns else Const(None)
         for value in returns[1:]:
             result = merge(result, value)
@@ -1447,6 +1458,7 @@ _EVAL = {
     cst.Lambda: Extractor.eval_lambda,
     cst.NamedExpr: Extractor.eval_named_expr,
     cst.Await: Extractor.eval_await,
+    cst.Yield: Extractor.eval_yield,
     cst.StarredElement: Extractor.eval_inner,
 }
 

@@ -83,13 +83,23 @@ def add_validation_split(fit: FitCall) -> Fix | None:
 
 
 def validation_split_instead(fit: FitCall) -> Fix | None:
-    """`validation_data=(x_test, y_test)` -> `validation_split=0.2`, for array input."""
+    """`validation_data=(x_test, y_test)` -> `validation_split=0.2`, for array input. A
+    `validation_split` already there (Keras ignores it beside validation_data) takes over, set to
+    0.2 when it is zero."""
     argument = _keyword_argument(fit, "validation_data")
     if argument is None or not trains_on_arrays(fit):
         return None
-    edit = Edit(fit.node, lambda u: replace_keyword(u, argument, "validation_split", number(0.2)),
-                fit.context.statement)
-    return Fix(Applicability.UNSAFE, (edit,))
+    split = _keyword_argument(fit, "validation_split")
+    if fit.args.get("validation_split", 6) is None:
+        rewrite = lambda u: replace_keyword(u, argument, "validation_split", number(0.2))  # noqa: E731
+    elif fit.validation_split is not None:
+        rewrite = lambda u: without_argument(u, argument)  # noqa: E731
+    elif split is not None:
+        rewrite = lambda u: without_argument(  # noqa: E731
+            replace_keyword(u, split, "validation_split", number(0.2)), argument)
+    else:
+        return None
+    return Fix(Applicability.UNSAFE, (Edit(fit.node, rewrite, fit.context.statement),))
 
 
 def _keyword_argument(fit: FitCall, keyword: str) -> cst.Arg | None:
@@ -248,6 +258,21 @@ best_hp = tuner.get_best_hyperparameters(1)[0]
 model = tuner.hypermodel.build(best_hp)
 model.fit(x_train, y_train, epochs=10)
 """,
+        # Validation from a generator function of the file (calling it returns a generator)
+        """
+from keras.models import Sequential
+from keras.layers import Dense
+
+def batches(samples, batch_size=32):
+    while True:
+        for start in range(0, len(samples), batch_size):
+            yield samples[start:start + batch_size]
+
+model = Sequential([Dense(1, input_shape=(4,))])
+model.compile(loss="mse", optimizer="adam")
+model.fit_generator(batches(train_samples), steps_per_epoch=100, epochs=5,
+                    validation_data=batches(validation_samples), validation_steps=20)
+""",
     )
     INVALID = (
         Invalid(  # evaluate() on the test set is the final test, not validation
@@ -303,6 +328,21 @@ net.fit_generator(train_gen, epochs=10)
 net.evaluate(train_gen)
 """,
             (13,),
+        ),
+        Invalid(  # a generator function's batches: no validation_split for a generator, so no fix
+            """
+import keras
+
+def batches(x, y, batch_size=32):
+    while True:
+        for start in range(0, len(x), batch_size):
+            yield x[start:start + batch_size], y[start:start + batch_size]
+
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(loss="mse", optimizer="adam")
+model.fit(batches(x_train, y_train), steps_per_epoch=100, epochs=5)
+""",
+            (11,),
         ),
         Invalid(  # validation_split=0 is no validation; a model compiled in a function
             """
@@ -570,6 +610,33 @@ model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 model.fit(x_train, y_train, epochs=50,
           validation_split=0.2,
           callbacks=[keras.callbacks.EarlyStopping(patience=3)])
+""",
+        ),
+        Invalid(  # a validation_split beside validation_data (Keras ignores it) takes over
+            """
+from keras.models import Sequential
+from keras.layers import Dense
+from keras.callbacks import EarlyStopping
+from sklearn.model_selection import train_test_split
+x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2)
+model = Sequential([Dense(16, activation="relu", input_shape=(8,)), Dense(1, activation="sigmoid")])
+model.compile(loss="binary_crossentropy", optimizer="adam")
+model.fit(x_train, y_train, epochs=20, validation_split=0.25, validation_data=(x_test, y_test),
+          callbacks=[EarlyStopping(monitor="val_loss", patience=3)])
+model.fit(x_train, y_train, epochs=20, validation_data=(x_test, y_test), validation_split=0.0)
+""",
+            (9, 11),
+            fixed="""
+from keras.models import Sequential
+from keras.layers import Dense
+from keras.callbacks import EarlyStopping
+from sklearn.model_selection import train_test_split
+x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2)
+model = Sequential([Dense(16, activation="relu", input_shape=(8,)), Dense(1, activation="sigmoid")])
+model.compile(loss="binary_crossentropy", optimizer="adam")
+model.fit(x_train, y_train, epochs=20, validation_split=0.25,
+          callbacks=[EarlyStopping(monitor="val_loss", patience=3)])
+model.fit(x_train, y_train, epochs=20, validation_split=0.2)
 """,
         ),
         Invalid(  # test data derived by scaling and one-hot encoding; tf.data wrapping

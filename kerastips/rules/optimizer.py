@@ -771,6 +771,12 @@ rms = tf.keras.optimizers.RMSprop(learning_rate=1e-8)
     )
 
 
+def _legacy_decay(use: OptimizerUse) -> bool:
+    """Keras 2's `decay=` argument, unless it is zero: the rate decays as lr / (1 + decay * step)."""
+    decay = use.optimizer.args.value("decay") if use.optimizer is not None else None
+    return decay is not None and not (isinstance(decay, Const) and decay.value == 0)
+
+
 class NoLearningRateDecay(Rule):
     """## What it does
     Checks for long training runs (at least `epochs-threshold` epochs, 100 by default) at a
@@ -816,7 +822,8 @@ class NoLearningRateDecay(Rule):
                 uses[0].rate is None or isinstance(uses[0].rate, Const)
             ):
                 continue  # a schedule, or an optimizer the linter cannot read
-            if _sets_learning_rate(fit.args.value("callbacks", 5), also=("ReduceLROnPlateau",)):
+            if _legacy_decay(uses[0]) or _sets_learning_rate(fit.args.value("callbacks", 5),
+                                                               also=("ReduceLROnPlateau",)):
                 continue
             yield Finding(
                 fit.node,
@@ -854,6 +861,15 @@ import keras
 model = keras.Sequential([keras.layers.Dense(1)])
 model.compile(optimizer="adam", loss="mse")
 model.fit(x, y, epochs=300, callbacks=make_callbacks())
+""",
+        # Keras 2's decay= argument decays the rate at every step
+        """
+from keras.models import Sequential
+from keras.layers import Dense
+from keras.optimizers import SGD
+model = Sequential([Dense(64, input_dim=8, activation="relu"), Dense(1, activation="sigmoid")])
+model.compile(loss="binary_crossentropy", optimizer=SGD(lr=0.1, decay=1e-3, momentum=0.9))
+model.fit(X, Y, epochs=200, batch_size=32, validation_split=0.2)
 """,
     )
     INVALID = (
