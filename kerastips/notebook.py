@@ -3,10 +3,12 @@
 The code cells are joined in order into one module, so that a model built in one cell and trained
 in another is analysed together. IPython syntax that is not Python (`%magic`, `!shell`, `?help`,
 `obj?`, `x = !cmd`) becomes a placeholder statement on the same line, so every line keeps its
-number; a cell whose cell magic runs another language (`%%bash`, `%%html`) is left out. Between two
-cells the module has a separator statement of its own line: no statement can run on from one cell
-into the next (each cell must be valid on its own, as in Jupyter), and after a fix the cells are
-told apart by their separators.
+number; a cell whose cell magic runs another language (`%%bash`, `%%html`) is left out. A cell
+indented as a whole is taken as IPython runs it, with the indentation common to its lines removed
+(and the body of a `%%time` cell's on its own); its findings get the columns of the cell as written,
+and its fixed lines get the indentation back. Between two cells the module has a separator
+statement of its own line: no statement can run on from one cell into the next (each cell must be
+valid on its own, as in Jupyter), and after a fix the cells are told apart by their separators.
 
 The notebook is read with the stdlib json module. A fix rewrites, in the JSON text, only the
 `source` values of the cells it changed: outputs, metadata, execution counts, key order and
@@ -21,6 +23,7 @@ import codecs
 import copy
 import io
 import json
+import os
 import re
 import tokenize
 from dataclasses import dataclass, replace
@@ -51,24 +54,27 @@ _TOP_LEVEL_AWAIT = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)  # IPython runs
 class _Cell:
     number: int  # 1-based among all the notebook's cells (or the session's execution count)
     text: str  # as written
-    lines: list  # the Python lines, each ending in a line break
+    lines: list  # the Python lines as IPython runs them, each ending in a line break
+    indent: str = ""  # the indentation IPython removes from each of its (non-blank) lines
     first: int = 0  # the module's line holding the cell's first line
 
 
 class Placement:
-    """Where each cell lies in a module's lines: (cell number, first line, last line) of each."""
+    """Where each cell lies in a module's lines: (cell number, first line, last line, indent) of
+    each, `indent` the number of columns IPython removed from the start of the cell's lines."""
 
-    def __init__(self, spans: Sequence[tuple[int, int, int]]) -> None:
+    def __init__(self, spans: Sequence[tuple[int, int, int, int]]) -> None:
         self.spans = list(spans)
-        self._firsts = [first for _, first, _ in self.spans]
+        self._firsts = [first for _, first, _, _ in self.spans]
+
+    def _span(self, line: int) -> tuple[int, int, int, int] | None:
+        index = bisect.bisect_right(self._firsts, line) - 1
+        return self.spans[index] if index >= 0 and line <= self.spans[index][2] else None
 
     def locate(self, line: int) -> tuple[int, int] | None:
         """(cell number, line within the cell) of a module line; None for a separator."""
-        index = bisect.bisect_right(self._firsts, line) - 1
-        if index < 0:
-            return None
-        number, first, last = self.spans[index]
-        return (number, line - first + 1) if line <= last else None
+        span = self._span(line)
+        return span and (span[0], line - span[1] + 1)
 
     def cell_of(self, line: int) -> int | None:
         where = self.locate(line)
@@ -86,8 +92,10 @@ class Placement:
         """The report's diagnostic with its lines counted within its cell, offering its fix only
         where the fix stays within one cell."""
         diagnostic = report.diagnostic
-        cell, line = self.locate(diagnostic.line)
-        placed = replace(diagnostic, cell=cell, line=line, end_line=diagnostic.end_line - diagnostic.line + line)
+        cell, first, _, indent = self._span(diagnostic.line)
+        line = diagnostic.line - first + 1
+        placed = replace(diagnostic, cell=cell, line=line, end_line=diagnostic.end_line - diagnostic.line + line,
+                         column=diagnostic.column + indent, end_column=diagnostic.end_column + indent)
         if diagnostic.fix_available and not self.confines(report):
             placed = replace(placed, fix_available=False, fix_applicability=None)
         return placed
@@ -104,18 +112,22 @@ class Cells:
         lines: list[str] = []
         for number, text in cells:
             python = self._python_lines(text)
-            if python is None or valid_only and _syntax_error(python) is not None:
+            if python is None:
+                continue
+            cell = _Cell(number, text, python[1], python[0], len(lines) + 1 + bool(self.cells))
+            if valid_only and _syntax_error(cell) is not None:
                 continue
             if self.cells:
                 lines.append(_SEPARATOR.format(number) + "\n")
-            self.cells.append(_Cell(number, text, python, len(lines) + 1))
-            lines += python
+            self.cells.append(cell)
+            lines += cell.lines
         self.source = "".join(lines)
-        self.placement = Placement([(cell.number, cell.first, cell.first + len(cell.lines) - 1)
-                                    for cell in self.cells])
+        self.placement = Placement([(cell.number, cell.first, cell.first + len(cell.lines) - 1,
+                                     len(cell.indent)) for cell in self.cells])
 
-    def _python_lines(self, text: str) -> list[str] | None:
-        """The cell's lines with IPython syntax masked; None for a cell in another language."""
+    def _python_lines(self, text: str) -> tuple[str, list[str]] | None:
+        """The cell's lines as IPython runs them, IPython syntax masked, and the indentation removed
+        from them (see _dedented); None for a cell in another language."""
         lines = _LINE.findall(text)
         if lines and not lines[-1].endswith(("\n", "\r")):
             lines[-1] += "\n"
@@ -136,7 +148,11 @@ class Cells:
                 python[i] = placeholder + "\n"
                 continued = line.rstrip("\r\n").endswith("\\")
                 statement = i + 1
-        return python
+        indent, python = _dedented(python, 0)
+        if start is not None and lines[start].lstrip().startswith("%%"):  # its body is run as a cell
+            body_indent, python = _dedented(python, start + 1)
+            indent += body_indent
+        return indent, python
 
     def place(self, report: Report) -> Diagnostic:
         return self.placement.place(report)
@@ -145,14 +161,15 @@ class Cells:
         """Where the cells lie in `text`, the module after some fixes (which add and remove lines);
         SourceError when the cells cannot be told apart in it."""
         spans = self._spans(_LINE.findall(text))
-        return Placement([(cell.number, start + 1, end) for cell, (start, end) in zip(self.cells, spans)])
+        return Placement([(cell.number, start + 1, end, len(cell.indent))
+                          for cell, (start, end) in zip(self.cells, spans)])
 
     def run(self, rules: Sequence[Rule], work: Callable[[], T]) -> T:
         """`work` (which parses `source`) within analysing(), after each cell is checked on
         its own as Jupyter runs it; a syntax error is reported in its cell."""
         if rules and mentions_keras(self.source):  # as for a .py file: no Keras, no parsing
             for cell in self.cells:
-                error = _syntax_error(cell.lines)
+                error = _syntax_error(cell)
                 if error is not None:
                     raise SourceError(f"cell {cell.number}: {error}")
         with analysing():
@@ -163,7 +180,7 @@ class Cells:
                     try:
                         parse("".join(cell.lines))
                     except SourceError as cell_error:
-                        raise SourceError(f"cell {cell.number}: {cell_error}") from None
+                        raise SourceError(f"cell {cell.number}: {_as_written(cell, str(cell_error))}") from None
                 raise exc
 
     def split(self, fixed: str) -> dict[int, str]:
@@ -193,7 +210,8 @@ class Cells:
         return list(zip(starts, [start - 1 for start in starts[1:]] + [len(lines)]))
 
     def _restore(self, cell: _Cell, lines: list[str]) -> str:
-        """A cell's fixed lines with its magics put back, ending as the cell ended."""
+        """A cell's fixed lines with its magics and its indentation put back, ending as the cell
+        ended."""
         expected = {line.strip() for line in cell.lines if line.strip() in self._magics}
         restored = []
         for line in lines:
@@ -203,6 +221,8 @@ class Cells:
                     raise SourceError(f"the fixes moved an IPython magic; not fixed ({REPORT_BUGS})")
                 expected.discard(key)
                 line = self._magics[key]
+            elif not _blank(line):
+                line = cell.indent + line
             restored.append(line)
         if expected:
             raise SourceError(f"the fixes removed an IPython magic; not fixed ({REPORT_BUGS})")
@@ -211,9 +231,39 @@ class Cells:
         return text.rstrip("\r\n") + tail
 
 
-def _syntax_error(lines: list[str]) -> str | None:
-    """Python's account of a cell's syntax error, as IPython compiles a cell (top-level await)."""
-    return python_syntax_error("".join(lines), _TOP_LEVEL_AWAIT)
+def _dedented(lines: list[str], start: int) -> tuple[str, list[str]]:
+    """The indentation common to lines[start:] (blank lines aside), and the lines with it removed
+    from those: IPython's leading_indent (textwrap.dedent since IPython 9; IPython 8 removed the
+    first line's indentation from the lines starting with it, the same when every line does)."""
+    indent = os.path.commonprefix([line[:len(line) - len(line.lstrip(" \t"))]
+                                   for line in lines[start:] if not _blank(line)])
+    if not indent:
+        return "", lines
+    return indent, lines[:start] + [line if _blank(line) else line[len(indent):] for line in lines[start:]]
+
+
+def _blank(line: str) -> bool:
+    return not line.strip(" \t\r\n")
+
+
+def _syntax_error(cell: _Cell) -> str | None:
+    """Python's account of a cell's syntax error, as IPython compiles a cell (its indentation
+    removed, top-level await allowed), with the column counted in the cell as written."""
+    error = python_syntax_error("".join(cell.lines), _TOP_LEVEL_AWAIT)
+    return error and _as_written(cell, error)
+
+
+_WHERE = re.compile(r"(syntax error at line (\d+), column )(\d+)")
+
+
+def _as_written(cell: _Cell, error: str) -> str:
+    """A syntax error's message with its column on the line as written, before IPython removed
+    the cell's indentation."""
+    def column(where: re.Match) -> str:
+        row = int(where.group(2))
+        shifted = 1 <= row <= len(cell.lines) and not _blank(cell.lines[row - 1])
+        return where.group(1) + str(int(where.group(3)) + len(cell.indent) * shifted)
+    return _WHERE.sub(column, error, count=1) if cell.indent else error
 
 
 def _starts_statement(lines: list[str]) -> bool:

@@ -97,6 +97,16 @@ def test_a_cell_with_a_syntax_error_is_left_out_and_the_session_goes_on(shell, c
     assert run(shell, capsys, "history = model.fit(x_train, y_train)") == f"kerastips: line 1:col 11: {KT301}\n"
 
 
+def test_a_cell_indented_as_a_whole_runs_and_its_columns_count_as_written(shell, capsys):
+    run(shell, capsys, "%load_ext kerastips")
+    run(shell, capsys, "    model = Sequential()\n    model.add(Dense(8, activation='relu'))")
+    assert shell.user_ns["model"].layers == [("Dense", 8, "relu")]  # IPython removed the indentation
+    out = run(shell, capsys, "  model.add(BatchNormalization())\n  history = model.fit(x_train, y_train)")
+    assert out == f"kerastips: line 1:col 13: {KT101}\nkerastips: line 2:col 13: {KT301}\n"
+    run(shell, capsys, "    m = Sequential()\n  m.fit(x_train, y_train)")  # IPython: unexpected indent
+    assert "kerastips" not in capsys.readouterr().out
+
+
 def test_a_cell_that_fails_at_run_time_is_still_linted(shell, capsys):
     run(shell, capsys, "%load_ext kerastips")
     out = run(shell, capsys, "model = Sequential([Dense(8, activation='relu'), BatchNormalization()])\n1 / 0")

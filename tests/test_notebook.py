@@ -4,6 +4,7 @@ the real command line, exact findings by cell and line, exact fixed notebooks.""
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -195,7 +196,7 @@ def test_a_syntax_error_is_reported_in_its_cell_and_the_run_goes_on(project):
     (["model = keras.Sequential([", "keras.layers.Dense(1)])"], "cell 2: syntax error at line 1, column 26: '[' was never closed"),
     (["doc = '''", "'''"], "cell 2: syntax error at line 1, column 7: unterminated triple-quoted string literal (detected at line 1)"),
     (["if True:\n    x = 1", "else:\n    x = 2"], "cell 3: syntax error at line 1, column 1: invalid syntax"),
-    (["def f():\n    x = 1", "    return x"], "cell 3: syntax error at line 1, column 4: unexpected indent"),
+    (["def f():\n    x = 1", "    return x\nf()"], "cell 3: syntax error at line 1, column 4: unexpected indent"),
 ])
 def test_a_statement_split_over_two_cells_is_a_syntax_error(project, cells, error):
     save("split.ipynb", notebook([new_code_cell("from tensorflow import keras"), *map(new_code_cell, cells)]))
@@ -209,6 +210,103 @@ def test_top_level_await_is_valid_in_a_cell(project):
         "model.fit(data)"
     )]))
     assert findings("async.ipynb") == [("async.ipynb", 1, 4, 1, "KT301")]
+
+
+# A cell indented as a whole (pasted from a function body): IPython removes the indentation common
+# to its lines before it runs the cell.
+INDENTED = [
+    new_code_cell("  from tensorflow import keras\n  from tensorflow.keras.layers import Dense, BatchNormalization"),
+    new_markdown_cell("The model"),
+    new_code_cell("    model = keras.Sequential()\n    \n    model.add(Dense(64, activation='relu'))\n"
+                  "    model.add(BatchNormalization())\n    %time x = 1\n    if True:\n"
+                  "        model.compile(optimizer='sgd',\n                      loss='mse')"),
+    new_code_cell("%%time\n\thistory = model.fit(x_train, y_train,\n\t                    epochs=3)\n"),
+]
+
+
+def test_a_cell_indented_as_a_whole_is_linted_as_ipython_runs_it(project):
+    save("indented.ipynb", notebook(INDENTED))
+    # Columns count in the cell as written, its indentation (a tab is one column) included.
+    assert findings("--select", "ALL", "indented.ipynb") == [
+        ("indented.ipynb", 3, 4, 15, "KT101"), ("indented.ipynb", 3, 7, 9, "KT402"),
+        ("indented.ipynb", 4, 2, 12, "KT301"),
+    ]
+    result = run("lint", "--output-format", "json", "indented.ipynb")
+    assert [(r["location"], r["end_location"]) for r in json.loads(result.stdout)][0] == (
+        {"row": 4, "column": 15}, {"row": 4, "column": 35})
+    dedented = [new_code_cell(textwrap.dedent(cell.source)) if cell.cell_type == "code" else cell
+                for cell in INDENTED]
+    save("dedented.ipynb", notebook(dedented))
+    assert [code for *_, code in findings("--select", "ALL", "dedented.ipynb")] == ["KT101", "KT402", "KT301"]
+
+
+def test_fixes_in_an_indented_cell_keep_its_indentation(project):
+    nb = notebook(INDENTED)
+    path = save("indented.ipynb", nb)
+    result = run("fix", "--apply", "--unsafe-fixes", "indented.ipynb")
+    assert (result.exit_code, result.stderr) == (0, "Fixed 4 findings in 1 file.\n")
+    assert path.read_text() == nbformat.writes(with_sources(nb, {
+        1: "  from tensorflow import keras\n  from tensorflow.keras.layers import Activation, Dense, BatchNormalization",
+        3: "    model = keras.Sequential()\n    \n    model.add(Dense(64, use_bias=False))\n"
+           "    model.add(BatchNormalization())\n    model.add(Activation('relu'))\n    %time x = 1\n    if True:\n"
+           "        model.compile(optimizer=keras.optimizers.SGD(momentum=0.9),\n                      loss='mse')",
+        4: "%%time\n\thistory = model.fit(x_train, y_train,\n\t                    epochs=3,\n"
+           "\t                    validation_split=0.2)\n",
+    })) + "\n"
+    assert findings("indented.ipynb") == []
+
+
+def test_an_import_a_fix_adds_to_an_indented_first_cell_is_indented_too(project):
+    nb = notebook([
+        new_code_cell("  import numpy as np\n  from keras.models import Sequential\n  from keras.layers import Dense"),
+        new_code_cell("model = Sequential([Dense(1)])\nmodel.compile(optimizer='sgd', loss='mse')"),
+    ])
+    path = save("imports.ipynb", nb)
+    assert run("fix", "--apply", "--unsafe-fixes", "imports.ipynb").exit_code == 0
+    assert [cell.source for cell in nbformat.read(str(path), 4).cells] == [
+        "  import numpy as np\n  from keras.models import Sequential\n  from keras.layers import Dense\n  import keras",
+        "model = Sequential([Dense(1)])\nmodel.compile(optimizer=keras.optimizers.SGD(momentum=0.9), loss='mse')",
+    ]
+
+
+@pytest.mark.parametrize(("cell", "error"), [
+    # a later line indented less than the first: the common indentation is the lesser one
+    ("    model.fit(x, y)\n  model.save('m.h5')", "syntax error at line 1, column 4: unexpected indent"),
+    ("    model.fit(x, y)\nmodel.save('m.h5')", "syntax error at line 1, column 4: unexpected indent"),
+    ("  # train\n    model.fit(x, y)", "syntax error at line 2, column 4: unexpected indent"),
+    ("    model.fit(x, y)\n      model.save('m.h5')", "syntax error at line 2, column 6: unexpected indent"),
+    ("    model.fit(x, y,\nepochs=3)", "syntax error at line 1, column 4: unexpected indent"),
+    # an error in an indented cell: its column as written
+    ("    print 'fitted'", "syntax error at line 1, column 5: Missing parentheses in call to 'print'. "
+                             "Did you mean print(...)?"),
+    ("  x = 1\n  def build(:\n      pass", "syntax error at line 2, column 13: invalid syntax"),
+])
+def test_a_cell_ipython_cannot_run_after_removing_its_indentation_is_a_syntax_error(project, cell, error):
+    save("near.ipynb", notebook([new_code_cell("from tensorflow import keras\nmodel = keras.Sequential()"),
+                                 new_code_cell(cell)]))
+    result = run("lint", "near.ipynb")
+    assert (result.exit_code, result.stderr) == (2, f"near.ipynb: error: cell 2: {error}\n")
+    transformer = pytest.importorskip("IPython.core.inputtransformer2").TransformerManager()
+    with pytest.raises(SyntaxError):  # nor does IPython run it
+        compile(transformer.transform_cell(cell), "<cell>", "exec")
+
+
+@pytest.mark.parametrize("cell", [
+    "  # train\n  model.fit(x, y)",
+    "    # train\n  model.fit(x, y)\n  model.save('m.h5')",  # the comment is indented further
+    "\n  \n    model.fit(x, y)\n\n    model.save('m.h5')\n  ",  # blank lines do not count
+    "    %%capture\n    model.fit(x, y)",
+    "%%capture\n    model.fit(x, y)",  # the body of a cell magic is run as a cell of its own
+    "\tif True:\n\t\tmodel.fit(x, y)",
+])
+def test_a_cell_ipython_runs_after_removing_its_indentation_is_linted(project, cell):
+    save("indented.ipynb", notebook([new_code_cell("from tensorflow import keras\nmodel = keras.Sequential()"),
+                                     new_code_cell(cell)]))
+    line = cell.split("model.fit")[0].count("\n") + 1
+    column = len(cell.split("model.fit")[0].rsplit("\n", 1)[-1]) + 1
+    assert findings("indented.ipynb") == [("indented.ipynb", 2, line, column, "KT301")]
+    transformer = pytest.importorskip("IPython.core.inputtransformer2").TransformerManager()
+    compile(transformer.transform_cell(cell), "<cell>", "exec")  # IPython runs it
 
 
 ODD = [
