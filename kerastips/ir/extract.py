@@ -737,6 +737,7 @@ class Extractor:
             return self.apply_layer(callee, args, call)
         if isinstance(callee, ModelValue):
             tensors = [v for v, _ in args.positional[:1] if isinstance(v, Tensor)]
+            callee.component = callee.component or bool(tensors)
             if callee.kind == "sequential" and callee.nodes and tensors:
                 for producer in tensors[0].producers:
                     self.connect(producer, callee.nodes[0])
@@ -772,7 +773,8 @@ class Extractor:
             spelled = call.func.attr.value if isinstance(call.func, cst.Attribute) else getattr(call.func, "value", "")
             if spelled in names.OLD_LAYER_NAMES:  # Keras 1: Convolution2D(filters, rows, cols, ...)
                 args = Args(args.positional[:1], args.keywords, args.star)
-            return self.new_node(name, call, args)
+            keras1 = not names.KERAS1_LAYER_KEYWORDS.isdisjoint(args.keywords)
+            return self.new_node(name, call, args.renamed(names.OLD_LAYER_KEYWORDS, keras1=keras1))
         if (name.startswith(_PREPROCESSORS) or short == "ImageDataGenerator") and short[:1].isupper():
             return PreprocessorValue(name, args)
         if name == "keras.Sequential":
@@ -984,6 +986,8 @@ class Extractor:
         return model
 
     def add_to_sequential(self, model: ModelValue, item: Value, at: cst.CSTNode, use: Use | None) -> None:
+        if isinstance(item, ModelValue):
+            item.component = True
         if isinstance(item, LayerNode):
             node, tail = item, frozenset({item})
             if use is not None:
@@ -1010,7 +1014,7 @@ class Extractor:
         if method == "compile":
             self.kfile.compiles.append(CompileCall(call, model, args, self.context()))
         elif method in ("fit", "fit_generator"):
-            self.kfile.fits.append(FitCall(call, model, args, self.context(), method))
+            self.kfile.fits.append(FitCall(call, model, args.renamed(names.OLD_FIT_KEYWORDS), self.context(), method))
         elif method.startswith(("evaluate", "predict")):
             record = EvaluateCall(call, model, args, self.context(), method)
             self.kfile.evaluates.append(record)

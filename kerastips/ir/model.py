@@ -132,6 +132,7 @@ class Args:
     positional: list  # [(Value, cst.BaseExpression)]
     keywords: dict  # name -> (Value, cst.BaseExpression)
     star: bool = False  # *args or **kwargs present: anything may be passed
+    keras1: bool = False  # a Keras 1 layer call (renamed keywords, positional arguments of old)
 
     def get(self, keyword: str, position: int | None = None):
         """(value, node) of an argument by keyword or position, else None."""
@@ -144,6 +145,13 @@ class Args:
     def value(self, keyword: str, position: int | None = None) -> Value | None:
         got = self.get(keyword, position)
         return got[0] if got else None
+
+    def renamed(self, aliases: dict, **changes) -> "Args":
+        """The arguments with old keyword spellings under their current names (Keras 1's
+        `nb_epoch=` as `epochs=`), unless the current name is given as well."""
+        keywords = {aliases[k] if k in aliases and aliases[k] not in self.keywords else k: v
+                    for k, v in self.keywords.items()}
+        return dataclasses.replace(self, keywords=keywords, **changes)
 
 
 @dataclass(frozen=True)
@@ -217,6 +225,7 @@ class ModelValue(Value):
     tail: frozenset = frozenset()
     cls: Optional["ClassInfo"] = None
     builder: Optional[cst.CSTNode] = None  # the function that built it, for "same model" questions
+    component: bool = False  # part of another model too (a GAN's discriminator, a nested Sequential)
 
     @property
     def key(self) -> object:

@@ -110,6 +110,19 @@ OLD_LAYER_NAMES = {
     "SeparableConvolution2D": "SeparableConv2D", "Convolution2DTranspose": "Conv2DTranspose",
     "Convolution3DTranspose": "Conv3DTranspose",
 }
+# Keras 1 keyword spellings and their current names, in fit() and in the layers.
+OLD_FIT_KEYWORDS = {"nb_epoch": "epochs"}
+OLD_LAYER_KEYWORDS = {
+    "init": "kernel_initializer", "W_regularizer": "kernel_regularizer",
+    "b_regularizer": "bias_regularizer", "W_constraint": "kernel_constraint",
+    "b_constraint": "bias_constraint", "bias": "use_bias", "nb_filter": "filters",
+    "border_mode": "padding", "subsample": "strides",
+}
+# A layer call with any of these is Keras 1's, whose positional arguments meant other things
+# (Convolution2D(32, 3, 3): rows and columns, not strides).
+KERAS1_LAYER_KEYWORDS = frozenset(OLD_LAYER_KEYWORDS) | {
+    "nb_row", "nb_col", "dim_ordering", "pool_length", "stride", "filter_length",
+    "subsample_length", "output_dim", "atrous_rate"}
 # Functional merge helpers: layers.add([a, b]) is Add()([a, b]).
 MERGE_FUNCTIONS = {
     "add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
@@ -131,6 +144,9 @@ _BARE = {
     "ReduceLROnPlateau": "keras.callbacks.ReduceLROnPlateau",
     "LearningRateScheduler": "keras.callbacks.LearningRateScheduler",
     "to_categorical": "keras.utils.to_categorical",
+    "Tokenizer": "keras.preprocessing.text.Tokenizer",
+    "StandardScaler": "sklearn.preprocessing.StandardScaler",
+    "MinMaxScaler": "sklearn.preprocessing.MinMaxScaler",
     "train_test_split": "sklearn.model_selection.train_test_split",
     **{name: f"keras_tuner.{name}" for name in ("RandomSearch", "Hyperband", "BayesianOptimization",
                                                  "GridSearch")},

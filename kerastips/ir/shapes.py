@@ -63,10 +63,6 @@ IDENTITY = (
        "Identity", "Masking", "Rescaling", "Normalization", "RandomFlip", "RandomRotation",
        "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness"}
 )
-# Keras 1 keyword arguments: the same class names meant other things then (border_mode...).
-LEGACY_KEYWORDS = frozenset({"border_mode", "subsample", "nb_filter", "nb_row", "nb_col",
-                              "dim_ordering", "init", "W_regularizer", "pool_length", "stride",
-                              "filter_length", "subsample_length", "output_dim", "atrous_rate"})
 
 _ABSENT = object()
 _NOT_LITERAL = object()
@@ -238,7 +234,7 @@ class Shapes:
     def _known(self, node: LayerNode, shape: Optional[Shape], incoming: list) -> Optional[Shape]:
         if node.kind.startswith("op:"):
             return shape  # an activation function applied to a tensor
-        if not node.is_keras_layer or node.args.star or LEGACY_KEYWORDS & node.args.keywords.keys():
+        if not node.is_keras_layer or node.args.star or node.args.keras1:
             return None
         short = node.short
         if short in MERGE_ELEMENTWISE or short == "Concatenate":

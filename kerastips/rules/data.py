@@ -22,6 +22,7 @@ from kerastips.ir.model import (
     LayerNode,
     ModelValue,
     Preprocessing,
+    Score,
     Seq,
     Split,
     data_origin,
@@ -106,6 +107,18 @@ def _keyword_argument(fit: FitCall, keyword: str) -> cst.Arg | None:
     return next((a for a in fit.node.args if a.keyword is not None and a.keyword.value == keyword), None)
 
 
+def update_step(fit: FitCall) -> bool:
+    """A fit() that is one step of a larger loop rather than a training run: one epoch (Keras'
+    default) inside a loop, silent (verbose=0), or on labels predicted by a model (a Q-learning
+    replay, a GAN's discriminator, a text generator trained between samples)."""
+    epochs = fit.args.value("epochs", 3 if fit.method == "fit" else 2)
+    if epochs is not None and not (isinstance(epochs, Const) and epochs.value == 1):
+        return False
+    verbose = fit.args.value("verbose", 4 if fit.method == "fit" else 3)
+    return bool(fit.context.loops) or (isinstance(verbose, Const) and verbose.value == 0) or isinstance(
+        fit.args.value("y", 1), Score)
+
+
 def validated_runs(kfile: KerasFile) -> list[FitCall]:
     return [fit for fit in kfile.fits if fit.validated or (fit.model and held_out_evaluation(kfile, fit))]
 
@@ -120,6 +133,10 @@ class MissingValidation(Rule):
     `evaluate()` on the test set does not: that is the final test, not validation. A final
     retrain on all the training data, after a validated run of the same model (the same builder
     function, the same model object, or a keras-tuner search) in the same file, is not flagged.
+    Nor is a `fit()` that is a step of a larger loop rather than a training run of its own: one
+    epoch inside a loop, with `verbose=0`, or on labels a model predicted (a Q-learning replay, a
+    text generator trained between samples), and the fit of a model that is also a part of
+    another model (a GAN's discriminator).
 
     ## Why is this bad?
     Without a validation set you cannot tell a model that is still underfitting (high bias) from
@@ -158,6 +175,8 @@ class MissingValidation(Rule):
         for fit in kfile.fits:
             if fit.model is None or fit.args.star or fit.context.in_test or id(fit) in validated_ids:
                 continue
+            if update_step(fit) or fit.model.component:
+                continue  # not a training run of its own: a step of a loop, a part of a larger model
             order = fit.context.order
             if first_validated.get(fit.model.key, order) < order or (
                 fit.model.kind == "tuner" and first_validated.get(None, order) < order
@@ -258,6 +277,49 @@ best_hp = tuner.get_best_hyperparameters(1)[0]
 model = tuner.hypermodel.build(best_hp)
 model.fit(x_train, y_train, epochs=10)
 """,
+        # A Q-learning replay: one silent epoch on targets the network predicted itself
+        """
+import random
+import numpy as np
+from keras.models import Sequential
+from keras.layers import Dense
+
+class DQNAgent:
+    def __init__(self, state_size, action_size):
+        self.model = Sequential([Dense(24, input_dim=state_size, activation="relu"),
+                                 Dense(action_size, activation="linear")])
+        self.model.compile(loss="mse", optimizer="adam")
+
+    def replay(self, memory, batch_size):
+        states, targets = [], []
+        for state, action, reward, next_state, done in random.sample(memory, batch_size):
+            target = self.model.predict(state)
+            target[0][action] = reward if done else reward + 0.95 * np.amax(self.model.predict(next_state)[0])
+            states.append(state)
+            targets.append(target)
+        self.model.fit(np.vstack(states), np.vstack(targets), epochs=1, verbose=0)
+""",
+        # A GAN: the discriminator is also part of the stacked model
+        """
+from keras.models import Model, Sequential
+from keras.layers import Dense, Input
+generator = Sequential([Dense(256, activation="relu", input_dim=100), Dense(784, activation="tanh")])
+discriminator = Sequential([Dense(256, activation="relu", input_dim=784), Dense(1, activation="sigmoid")])
+discriminator.compile(loss="binary_crossentropy", optimizer="adam")
+noise = Input(shape=(100,))
+gan = Model(noise, discriminator(generator(noise)))
+gan.compile(loss="binary_crossentropy", optimizer="adam")
+discriminator.fit(x_pretrain, y_pretrain, epochs=1, batch_size=128)
+""",
+        # Text generation: one epoch at a time, sampling text between them
+        """
+import keras
+model = keras.Sequential([keras.layers.LSTM(128), keras.layers.Dense(len(chars), activation="softmax")])
+model.compile(loss="categorical_crossentropy", optimizer="rmsprop")
+for iteration in range(60):
+    model.fit(x, y, batch_size=128, epochs=1)
+    print(sample(model, seed_text))
+""",
         # Validation from a generator function of the file (calling it returns a generator)
         """
 from keras.models import Sequential
@@ -328,6 +390,26 @@ net.fit_generator(train_gen, epochs=10)
 net.evaluate(train_gen)
 """,
             (13,),
+        ),
+        Invalid(  # one epoch (Keras' default) outside any loop is a training run; so is the
+            # fit of a model that holds another (only the inner one is a component)
+            """
+import keras
+encoder = keras.Sequential([keras.layers.Dense(32, activation="relu")])
+model = keras.Sequential([encoder, keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, batch_size=32)
+model.fit(x_train, y_train, epochs=1)
+""",
+            (6, 7),
+            fixed="""
+import keras
+encoder = keras.Sequential([keras.layers.Dense(32, activation="relu")])
+model = keras.Sequential([encoder, keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, batch_size=32, validation_split=0.2)
+model.fit(x_train, y_train, epochs=1, validation_split=0.2)
+""",
         ),
         Invalid(  # a generator function's batches: no validation_split for a generator, so no fix
             """
@@ -1173,7 +1255,7 @@ _LEARNS_STATISTICS = frozenset({
     "PowerTransformer", "KBinsDiscretizer", "TargetEncoder", "KernelCenterer",
     "PCA", "IncrementalPCA", "KernelPCA", "SparsePCA", "TruncatedSVD", "FastICA", "NMF",
     "FactorAnalysis", "DictionaryLearning", "LatentDirichletAllocation",
-    "SimpleImputer", "KNNImputer", "IterativeImputer",
+    "SimpleImputer", "KNNImputer", "IterativeImputer", "Imputer",  # Imputer: before scikit-learn 0.22
     "Normalization", "Discretization",
 })
 _LEARNS_VOCABULARY = frozenset({"Tokenizer", "TextVectorization", "CountVectorizer",
@@ -1426,6 +1508,34 @@ sequences = encode(df["text"])
 x_train, x_test, y_train, y_test = train_test_split(sequences, df["label"])
 """,
             (8,),
+        ),
+        Invalid(  # scikit-learn's Imputer (before 0.22) fitted on a column, then the split
+            """
+import keras
+import pandas as pd
+from sklearn.preprocessing import Imputer
+from sklearn.model_selection import train_test_split
+train = pd.read_csv("train.csv")
+X = train.iloc[:, [2, 4, 5]].values
+y = train.iloc[:, 1].values
+imputer = Imputer(missing_values="NaN", strategy="mean", axis=0)
+imputer = imputer.fit(X[:, 2:3])
+X[:, 2:3] = imputer.transform(X[:, 2:3])
+train_X, test_X, train_y, test_y = train_test_split(X, y, test_size=0.2)
+""",
+            (10,),
+        ),
+        Invalid(  # a Tokenizer used without its import (a snippet)
+            """
+import pandas as pd
+import tensorflow as tf
+df = pd.read_csv("reviews.csv")
+tokenizer = Tokenizer(num_words=1000)
+tokenizer.fit_on_texts(df["text"])
+X = tf.keras.utils.pad_sequences(tokenizer.texts_to_sequences(df["text"]), maxlen=150)
+X_train, X_test, y_train, y_test = train_test_split(X, df["label"], test_size=0.2)
+""",
+            (6,),
         ),
         Invalid(  # Normalization.adapt on the whole array, then a split
             """

@@ -11,7 +11,6 @@ from kerastips.ir.shapes import (
     CONVOLUTIONS,
     DEPTHWISE,
     GLOBAL_POOLING,
-    LEGACY_KEYWORDS,
     POOLING,
     TRANSPOSED,
     UPSAMPLING,
@@ -115,8 +114,7 @@ class _Conv:
         shift = -1 if depthwise else 0
         filters = None if depthwise else _literal(node, "filters", 0)
         # Keras 1: Conv2D(32, 3, 3) (rows, cols), subsample= for strides, border_mode=...
-        legacy = (not depthwise and n >= 2 and len(node.args.positional) > 2) or bool(
-            LEGACY_KEYWORDS & node.args.keywords.keys())
+        legacy = (not depthwise and n >= 2 and len(node.args.positional) > 2) or node.args.keras1
         return _Conv(
             node, index,
             None if legacy else _dims(_literal(node, "kernel_size", 1 + shift), n),

@@ -895,6 +895,16 @@ build().fit(x, y, epochs=1000, batch_size=32)
 """,
             (7,),
         ),
+        Invalid(  # Keras 1's nb_epoch= spelling
+            """
+from keras.models import Sequential
+from keras.layers import Dense
+model = Sequential([Dense(12, input_dim=8, activation="relu"), Dense(1, activation="sigmoid")])
+model.compile(loss="binary_crossentropy", optimizer="adam")
+model.fit(X, Y, nb_epoch=150, batch_size=10, validation_split=0.2)
+""",
+            (6,),
+        ),
     )
 
 

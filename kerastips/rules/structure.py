@@ -137,7 +137,7 @@ class BatchNormAfterActivation(Rule):
 
     def check(self, kfile: KerasFile) -> Iterator[Finding]:
         for node in kfile.nodes:
-            if not is_layer_kind(node, BATCHNORM_LAYERS):
+            if not is_layer_kind(node, BATCHNORM_LAYERS) or frozen(node):
                 continue
             sources = feeding_activations(kfile, node)
             if not sources:
@@ -156,6 +156,17 @@ class BatchNormAfterActivation(Rule):
                           fix if len(sources) == 1 else None)
 
     VALID = (
+        # A frozen BatchNormalization (trainable=False) only applies its fixed statistics
+        """
+from tensorflow import keras
+from tensorflow.keras import layers
+model = keras.Sequential([
+    layers.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+    layers.BatchNormalization(trainable=False),
+    layers.Flatten(),
+    layers.Dense(10, activation="softmax"),
+])
+""",
         # The conventional order: linear layer, BN, then the activation.
         """
 from tensorflow import keras
@@ -790,7 +801,9 @@ class Head(keras.Model):
 
 
 def bias_argument(layer: LayerNode):
-    return next((arg for arg in layer.call.args if arg.keyword is not None and arg.keyword.value == "use_bias"), None)
+    """The layer's `use_bias=` argument (Keras 1: `bias=`)."""
+    return next((arg for arg in layer.call.args
+                 if arg.keyword is not None and arg.keyword.value in ("use_bias", "bias")), None)
 
 
 class BiasBeforeBatchNorm(Rule):
@@ -864,6 +877,13 @@ class BiasBeforeBatchNorm(Rule):
 from tensorflow.keras import layers
 x = layers.Conv2D(64, 3, use_bias=False)(x)
 x = layers.BatchNormalization()(x)
+""",
+        # A frozen BatchNormalization learns no shift: the bias before it is the only one
+        """
+from tensorflow.keras import layers
+x = layers.Conv2D(32, 3, padding="same")(x)
+x = layers.BatchNormalization(trainable=False)(x)
+x = layers.Activation("relu")(x)
 """,
         # An activation between: the bias shifts what the activation sees
         """
@@ -987,9 +1007,16 @@ y = tf.keras.layers.BatchNormalization()(tf.keras.layers.Dense(10, use_bias=Fals
     )
 
 
+def frozen(node: LayerNode) -> bool:
+    """A layer made with `trainable=False`: a BatchNormalization then normalizes with its fixed
+    statistics and learns no shift (a pretrained network's layer, kept as it is)."""
+    trainable = node.args.value("trainable")
+    return isinstance(trainable, Const) and trainable.value is False
+
+
 def _normalizes_away_bias(node: LayerNode) -> bool:
-    """A BatchNormalization with a shift (center) over the last axis."""
-    if not is_layer_kind(node, BATCHNORM_LAYERS):
+    """A trainable BatchNormalization with a shift (center) over the last axis."""
+    if not is_layer_kind(node, BATCHNORM_LAYERS) or frozen(node):
         return False
     center, axis = node.args.value("center", 3), node.args.value("axis", 0)
     if center is not None and not (isinstance(center, Const) and center.value is True):
@@ -1996,8 +2023,7 @@ def downsampled(kfile: KerasFile, node: LayerNode) -> bool:
         if is_layer_kind(current, POOLING_LAYERS):
             return True
         if is_affine(current):
-            strides = current.args.value("strides", 2) \
-                or current.args.value("subsample")
+            strides = current.args.value("strides", 2)  # Keras 1's subsample= too
             if isinstance(strides, Const) and isinstance(strides.value, int) and strides.value > 1:
                 return True
             if isinstance(strides, Seq) and any(isinstance(i, Const) and i.value not in (1, None) for i in strides.items):
@@ -2953,5 +2979,15 @@ hidden2 = tf.layers.dense(x, 64, tf.nn.relu, True, tf.constant_initializer(0.1))
 logits2 = tf.layers.dense(hidden2, 10)
 """,
             (4, 6),
+        ),
+        Invalid(  # Keras 1's init= (kernel_initializer) spelling
+            """
+from keras.models import Sequential
+from keras.layers import Dense
+model = Sequential()
+model.add(Dense(64, input_dim=8, init="zero", activation="relu"))
+model.add(Dense(1, init="uniform", activation="sigmoid"))
+""",
+            (5,),
         ),
     )
