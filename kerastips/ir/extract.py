@@ -34,6 +34,7 @@ from kerastips.ir.model import (
     FitCall,
     FoldIndex,
     FunctionValue,
+    Hyperparameter,
     Instance,
     KerasFile,
     LayerNode,
@@ -852,6 +853,8 @@ class Extractor:
             self.kfile.models.append(model)
             self.bind(call.func.value, model, scope)
             return self.model_method(model, method, call, args)
+        if method in ("Float", "Int", "Choice") and _numeric_hyperparameter(method, args):
+            return Hyperparameter(method)
         if isinstance(receiver, Splitter) and method == "split":
             self.kfile.splits.append(Split(call, [v for v, _ in args.positional[:1] if isinstance(v, Data)],
                                            self.context(), f"{receiver.kind}.split"))
@@ -1352,6 +1355,20 @@ def _fold(left, op: cst.CSTNode, right) -> Value:
     except (ArithmeticError, ValueError):
         pass
     return UNKNOWN
+
+
+def _numeric_hyperparameter(method: str, args: Args) -> bool:
+    """keras-tuner's `hp.Float(name, ...)`, `hp.Int(name, ...)` or `hp.Choice(name, [numbers])`:
+    a method named so, whose first argument is the hyperparameter's name."""
+    name = args.value("name", 0)
+    if not (isinstance(name, Const) and isinstance(name.value, str)):
+        return False
+    if method != "Choice":
+        return True
+    values = args.value("values", 1)
+    return isinstance(values, Seq) and bool(values.items) and all(
+        isinstance(item, Const) and isinstance(item.value, (int, float)) and not isinstance(item.value, bool)
+        for item in values.items)
 
 
 def _literal_int(value: Value | None) -> int | None:

@@ -246,6 +246,14 @@ class OptimizerValue(Value):
 
 
 @dataclass(eq=False)
+class Hyperparameter(Value):
+    """A number keras-tuner chooses (`hp.Float("lr", 1e-4, 1e-2)`): a constant in each trial,
+    which one is not known here."""
+
+    kind: str  # "Float" | "Int" | "Choice"
+
+
+@dataclass(eq=False)
 class ScheduleValue(Value):
     """A learning-rate schedule; ``warmup`` True/False, or None when it cannot be told."""
 

@@ -12,6 +12,7 @@ from kerastips.ir.model import (
     CompileCall,
     Const,
     Data,
+    Hyperparameter,
     KerasFile,
     OptimizerValue,
     ScheduleValue,
@@ -94,9 +95,16 @@ def _rate_position(optimizer: OptimizerValue) -> int:
 _SELF_WARMING = frozenset({"RectifiedAdam"})
 
 
+def constant_rate(rate: Value | None) -> bool:
+    """A learning rate that stays the same through training: the optimizer's default, a number,
+    or the number keras-tuner picks for a trial."""
+    return rate is None or isinstance(rate, Hyperparameter) or (
+        isinstance(rate, Const) and isinstance(rate.value, (int, float)))
+
+
 def has_warmup(rate: Value | None) -> bool | None:
     """Whether a learning rate warms up: False for a constant, None when it cannot be told."""
-    if rate is None or (isinstance(rate, Const) and isinstance(rate.value, (int, float))):
+    if constant_rate(rate):
         return False
     if isinstance(rate, ScheduleValue):
         return rate.warmup
@@ -121,8 +129,9 @@ class MissingWarmup(Rule):
 
     Warmup is present when the learning rate is a schedule that warms up
     (`CosineDecay(..., warmup_steps>0)`, a schedule class whose name or body says warmup, a
-    piecewise schedule that rises first) or a learning-rate callback sets it. When the learning
-    rate comes from code the linter cannot read, it stays silent.
+    piecewise schedule that rises first) or a learning-rate callback sets it. A rate keras-tuner
+    picks (`hp.Float`, `hp.Int`, `hp.Choice` among numbers) is a constant in each trial. When the
+    learning rate comes from code the linter cannot read, it stays silent.
 
     ## Why is this bad?
     Early in training, the adaptive optimizers' second-moment estimates rest on a handful of
@@ -192,7 +201,7 @@ class MissingWarmup(Rule):
     def warmup_fix(self, kfile: KerasFile, use: OptimizerUse, fits: list) -> Fix | None:
         """The constant learning rate LR becomes CosineDecay(initial_learning_rate=0.0,
         decay_steps=D, warmup_target=LR, warmup_steps=W); a string optimizer becomes an object."""
-        if use.rate is not None and not isinstance(use.rate, Const):
+        if not constant_rate(use.rate):
             return None  # a schedule without warmup: which one to use instead is the user's call
         if use.optimizer is not None and use.optimizer.args.value("decay") is not None:
             return None  # KT404's fix turns decay= into a schedule first
@@ -216,6 +225,18 @@ class MissingWarmup(Rule):
         return Fix(Applicability.UNSAFE, (edit,), imports)
 
     VALID = (
+        # keras-tuner chooses among optimizers by name: which one is not known here
+        """
+import keras
+from keras import layers
+
+def build(hp):
+    inputs = keras.Input(shape=(64, 32))
+    x = layers.MultiHeadAttention(num_heads=4, key_dim=8)(inputs, inputs)
+    model = keras.Model(inputs, layers.Dense(1)(layers.GlobalAveragePooling1D()(x)))
+    model.compile(optimizer=hp.Choice("optimizer", ["adam", "sgd"]), loss="mse")
+    return model
+""",
         # Warmup through CosineDecay(warmup_steps=...)
         """
 import keras
@@ -303,6 +324,43 @@ model.evaluate(x_test, y_test, batch_size=4096)
 """,
     )
     INVALID = (
+        Invalid(  # keras-tuner picks a constant learning rate for each trial
+            """
+import keras_tuner as kt
+from keras import Input, Model, layers, optimizers
+
+def build(hp):
+    inputs = Input(shape=(200,))
+    x = layers.Embedding(30522, 256)(inputs)
+    x = layers.MultiHeadAttention(key_dim=64, num_heads=4)(x, x)
+    outputs = layers.Dense(28, activation="sigmoid")(layers.GlobalAveragePooling1D()(x))
+    model = Model(inputs, outputs)
+    rate = hp.Choice("learning_rate", values=[1e-3, 3e-4, 1e-4])
+    model.compile(optimizer=optimizers.Adam(learning_rate=rate), loss="binary_crossentropy")
+    return model
+
+tuner = kt.RandomSearch(build, objective="val_loss", max_trials=10)
+tuner.search(x_train, y_train, epochs=10, validation_split=0.2)
+""",
+            (12,),
+            fixed="""
+import keras_tuner as kt
+from keras import Input, Model, layers, optimizers
+
+def build(hp):
+    inputs = Input(shape=(200,))
+    x = layers.Embedding(30522, 256)(inputs)
+    x = layers.MultiHeadAttention(key_dim=64, num_heads=4)(x, x)
+    outputs = layers.Dense(28, activation="sigmoid")(layers.GlobalAveragePooling1D()(x))
+    model = Model(inputs, outputs)
+    rate = hp.Choice("learning_rate", values=[1e-3, 3e-4, 1e-4])
+    model.compile(optimizer=optimizers.Adam(learning_rate=optimizers.schedules.CosineDecay(initial_learning_rate=0.0, decay_steps=10000, warmup_target=rate, warmup_steps=500)), loss="binary_crossentropy")
+    return model
+
+tuner = kt.RandomSearch(build, objective="val_loss", max_trials=10)
+tuner.search(x_train, y_train, epochs=10, validation_split=0.2)
+""",
+        ),
         Invalid(  # functional Transformer block, Adam object
             """
 import keras
@@ -818,9 +876,7 @@ class NoLearningRateDecay(Rule):
                 continue
             compiles = [c for c in kfile.compiles_of(fit.model) if c.context.order < fit.context.order]
             uses = [resolve_optimizer(c) for c in compiles[-1:]]
-            if not uses or uses[0] is None or has_warmup(uses[0].rate) is None or not (
-                uses[0].rate is None or isinstance(uses[0].rate, Const)
-            ):
+            if not uses or uses[0] is None or not constant_rate(uses[0].rate):
                 continue  # a schedule, or an optimizer the linter cannot read
             if _legacy_decay(uses[0]) or _sets_learning_rate(fit.args.value("callbacks", 5),
                                                                also=("ReduceLROnPlateau",)):
