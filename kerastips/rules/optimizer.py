@@ -175,7 +175,7 @@ class MissingWarmup(Rule):
         threshold = self.config["batch-size-threshold"]
         for compile_call in kfile.compiles:
             resolved = resolve_optimizer(compile_call)
-            if resolved is None or compile_call.context.in_test:
+            if resolved is None or compile_call.context.in_test or superseded(kfile, compile_call):
                 continue
             if has_warmup(resolved.rate) is not False:
                 continue
@@ -602,14 +602,25 @@ def optimizer_uses(kfile: KerasFile):
             yield OptimizerUse(optimizer.short, rate, optimizer.call, optimizer.statement, optimizer, None)
     for compile_call in kfile.compiles:
         use = resolve_optimizer(compile_call)
-        if use is not None and use.optimizer is None and not compile_call.context.in_test:
+        if use is not None and use.optimizer is None and not compile_call.context.in_test \
+                and not superseded(kfile, compile_call):
             yield use
+
+
+def superseded(kfile: KerasFile, compile_call: CompileCall) -> bool:
+    """A compile() that a later compile() of the same model replaces before any fit() of it: its
+    optimizer never trains."""
+    order = compile_call.context.order
+    later = [c.context.order for c in kfile.compiles_of(compile_call.model) if c.context.order > order]
+    return bool(later) and not any(order < fit.context.order < min(later)
+                                   for fit in kfile.fits_of(compile_call.model))
 
 
 class SgdWithoutMomentum(Rule):
     """## What it does
     Checks for SGD with no momentum: `SGD(...)` without `momentum` (it defaults to 0), with
-    `momentum=0`, or the string optimizer `"sgd"`.
+    `momentum=0`, or the string optimizer `"sgd"` (unless a later `compile()` of the same model
+    replaces it before any `fit()`).
 
     ## Why is this bad?
     Plain SGD stalls at critical points and crawls along plateaus and ravines, where the gradient
@@ -669,6 +680,14 @@ class SgdWithoutMomentum(Rule):
 from tensorflow import keras
 model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="mse")
 """,
+        # A compile replaced by another before any fit: its "sgd" never trains
+        """
+from tensorflow import keras
+model = keras.Sequential([keras.layers.Dense(64, activation="relu"), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+model.compile(optimizer="adam", loss="mse")
+model.fit(x_train, y_train, epochs=5, validation_split=0.2)
+""",
         # Positional momentum
         """
 import keras
@@ -705,6 +724,25 @@ model.compile(optimizer="sgd", loss="mse")
 import keras
 model = keras.Sequential([keras.layers.Dense(1)])
 model.compile(optimizer=keras.optimizers.SGD(momentum=0.9), loss="mse")
+""",
+        ),
+        Invalid(  # a model compiled again after training: each compile trains
+            """
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(x, y, epochs=5, validation_split=0.2)
+model.compile(optimizer="sgd", loss="mse")
+model.fit(x, y, epochs=5, validation_split=0.2)
+""",
+            (4, 6),
+            fixed="""
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer=keras.optimizers.SGD(momentum=0.9), loss="mse")
+model.fit(x, y, epochs=5, validation_split=0.2)
+model.compile(optimizer=keras.optimizers.SGD(momentum=0.9), loss="mse")
+model.fit(x, y, epochs=5, validation_split=0.2)
 """,
         ),
         Invalid(  # an SGD object, imported by name, used in a custom training loop
