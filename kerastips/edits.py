@@ -67,16 +67,53 @@ def without_argument(node: cst.Call, argument: cst.Arg) -> cst.Call:
 
 
 def with_argument(node: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
-    """The call with `keyword=value` appended, separated like the arguments already there."""
+    """The call with `keyword=value` appended, separated like the arguments already there: on the
+    same line after `f(a, b`, on a line of its own, as indented as the others, where they are one
+    a line; the closing parenthesis, a trailing comma and the last argument's comment stay where
+    they were."""
     args = list(node.args)
     new = cst.Arg(value, keyword=cst.Name(keyword), equal=_EQUAL)
-    if args:
-        last = args[-1]
-        separator = args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) \
+    if not args:
+        return node.with_changes(args=[new])
+    last = args[-1]
+    trailing = isinstance(last.comma, cst.Comma)
+    tail = last.comma.whitespace_after if trailing else last.whitespace_after_arg  # up to `)`
+    line = _argument_indent(node)
+    if isinstance(tail, cst.ParenthesizedWhitespace) and line is not None:
+        # `)` on a line of its own: the new argument goes on the line before it, as indented as
+        # the others; the last argument keeps its comment, the new one ends as the last did.
+        separator = cst.Comma(whitespace_after=tail.with_changes(
+            empty_lines=[], indent=line.indent, last_line=line.last_line))
+        end = tail.with_changes(first_line=cst.TrailingWhitespace())
+    else:
+        previous = args[-2].comma if len(args) > 1 else None
+        separator = _without_comments(previous) if isinstance(previous, cst.Comma) \
             else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        new = new.with_changes(comma=last.comma)
-        args[-1] = last.with_changes(comma=separator)
+        end = tail
+    if trailing:
+        new = new.with_changes(comma=last.comma.with_changes(whitespace_after=end))
+    else:
+        new = new.with_changes(whitespace_after_arg=end)
+    args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
     return node.with_changes(args=[*args, new])
+
+
+def _argument_indent(node: cst.Call) -> cst.ParenthesizedWhitespace | None:
+    """The line break before the call's last argument that starts a line (after the comma before
+    it, or after `(`), for the indentation of a new argument; None when none starts a line."""
+    for whitespace in [*(arg.comma.whitespace_after for arg in reversed(node.args[:-1])
+                         if isinstance(arg.comma, cst.Comma)), node.whitespace_before_args]:
+        if isinstance(whitespace, cst.ParenthesizedWhitespace):
+            return whitespace
+    return None
+
+
+def _without_comments(comma: cst.Comma) -> cst.Comma:
+    """A copy of a comma that ends a line, without the comment and comment lines that follow it."""
+    if isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        return comma.with_changes(whitespace_after=comma.whitespace_after.with_changes(
+            first_line=cst.TrailingWhitespace(), empty_lines=[]))
+    return comma
 
 
 def replace_argument_value(node: cst.Call, argument: cst.Arg, value: cst.BaseExpression,
