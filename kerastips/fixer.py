@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
+import libcst.matchers as m
+from libcst.helpers import get_full_name_for_node
 
 from kerastips.diagnostic import FileError
 from kerastips.edits import Applicability, Fix
@@ -142,24 +142,188 @@ def fix_source(source: str, path: str, rules: Sequence[Rule], unsafe: bool = Fal
 
 def apply_fixes(module: cst.Module, fixes: Sequence[Fix]) -> str:
     edits = {id(edit.node): edit.rewrite for fix in fixes for edit in fix.edits}
-    updated = module.visit(_Rewriter(edits))
-    imports = {item for fix in fixes for item in fix.imports}
-    if imports:
-        context = CodemodContext()
-        for module_name, name in sorted(imports, key=lambda item: (item[0], item[1] or "")):
-            AddImportsVisitor.add_needed_import(context, module_name, name)
-        updated = AddImportsVisitor(context).transform_module(updated)
+    rewriter = _Rewriter(edits, module)
+    updated = module.visit(rewriter)
+    needed: dict = {}  # (module, name or None) -> the first top-level statement a fix needing it edits
+    for fix in fixes:
+        at = min((rewriter.top_of.get(id(edit.node), len(module.body)) for edit in fix.edits),
+                 default=len(module.body))
+        for item in fix.imports:
+            needed[item] = min(needed.get(item, at), at)
+    if needed:
+        updated = _add_imports(updated, {item: rewriter.rewritten(at) for item, at in needed.items()})
     return updated.code
 
 
 class _Rewriter(cst.CSTTransformer):
-    def __init__(self, edits: dict) -> None:
+    """Applies the edits, noting for each edited node the top-level statement it lies in and how
+    many statements each top-level statement became (a fix may add or remove some)."""
+
+    def __init__(self, edits: dict, module: cst.Module) -> None:
         super().__init__()
         self.edits = edits
+        self.top = {id(statement): i for i, statement in enumerate(module.body)}
+        self.sizes = [1] * len(module.body)
+        self.top_of: dict = {}  # id of an edited node -> index of its top-level statement
+        self.current = 0
+
+    def on_visit(self, node) -> bool:
+        self.current = self.top.get(id(node), self.current)
+        if id(node) in self.edits:
+            self.top_of[id(node)] = self.current
+        return True
 
     def on_leave(self, original_node, updated_node):
         rewrite = self.edits.get(id(original_node))
-        return rewrite(updated_node) if rewrite is not None else updated_node
+        result = rewrite(updated_node) if rewrite is not None else updated_node
+        index = self.top.get(id(original_node))
+        if index is not None:
+            self.sizes[index] = (0 if isinstance(result, cst.RemovalSentinel)
+                                 else len(result.nodes) if isinstance(result, cst.FlattenSentinel) else 1)
+        return result
+
+    def rewritten(self, index: int) -> int:
+        """Where the original top-level statement `index` begins in the rewritten module."""
+        return sum(self.sizes[:index])
+
+
+# ---- the imports fixes need --------------------------------------------------------------------
+
+
+def _add_imports(module: cst.Module, needed: dict) -> cst.Module:
+    """The module with each needed import, `(module, name)` for `from module import name` and
+    `(module, None)` for `import module`, made before the top-level statement its index names.
+
+    A name the file imports already before there is not imported again; a name goes into the
+    file's first `from module import ...` before there; otherwise a new line goes after the last
+    top-level import of the same package (`tensorflow`, `keras`) before there, or after the last
+    top-level import of any package: never above code that must run before that package is
+    imported (`os.environ["KERAS_BACKEND"] = ...`). Only with no import before it at all does it
+    go first in the module (after its docstring)."""
+    body = list(module.body)
+    merged: dict = {}  # (index of a `from module import ...` line, module) -> names to add to it
+    inserted: dict = {}  # index of the statement new import lines go before -> their imports
+    for (name_of_module, name), limit in sorted(needed.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        before = body[:limit]
+        if _imports(before, name_of_module, name):
+            continue
+        target = None if name is None else next(
+            (i for i, statement in enumerate(before) if _import_from(statement, name_of_module) is not None), None)
+        if target is not None:
+            merged.setdefault((target, name_of_module), []).append(name)
+        else:
+            inserted.setdefault(_import_position(before, name_of_module), []).append((name_of_module, name))
+    for (index, name_of_module), names in merged.items():
+        body[index] = _with_names(body[index], name_of_module, sorted(names))
+    for index in sorted(inserted, reverse=True):
+        lines = _import_lines(inserted[index], module)
+        if index < len(body) and not _imported_roots(body[index]):
+            body[index] = _after_a_blank_line(body[index])
+        body[index:index] = lines
+    return module.with_changes(body=body)
+
+
+def _dotted(node: cst.CSTNode | None) -> str | None:
+    return None if node is None else get_full_name_for_node(node)
+
+
+def _import_from(statement: cst.CSTNode, name_of_module: str) -> cst.ImportFrom | None:
+    """The `from name_of_module import a, b` of a top-level line of imports (not `import *`)."""
+    if not _is_import_line(statement):
+        return None
+    return next((item for item in statement.body if isinstance(item, cst.ImportFrom) and not item.relative
+                 and _dotted(item.module) == name_of_module and not isinstance(item.names, cst.ImportStar)),
+                None)
+
+
+def _imports(statements: Sequence[cst.CSTNode], name_of_module: str, name: str | None) -> bool:
+    """Whether these top-level statements bind the import's name already."""
+    for statement in statements:
+        if not _is_import_line(statement):
+            continue
+        for item in statement.body:
+            if name is None and isinstance(item, cst.Import):
+                if any(alias.asname is None and _dotted(alias.name) == name_of_module for alias in item.names):
+                    return True
+            elif name is not None and isinstance(item, cst.ImportFrom) and not item.relative \
+                    and _dotted(item.module) == name_of_module:
+                if isinstance(item.names, cst.ImportStar) or any(
+                        alias.asname is None and _dotted(alias.name) == name for alias in item.names):
+                    return True
+    return False
+
+
+def _with_names(statement: cst.SimpleStatementLine, name_of_module: str, names: list) -> cst.SimpleStatementLine:
+    """The line with `names` put first in its `from name_of_module import ...`, separated as the
+    names there are."""
+    target = _import_from(statement, name_of_module)
+
+    def add(item):
+        if item is not target:
+            return item
+        comma = item.names[0].comma if len(item.names) > 1 else cst.MaybeSentinel.DEFAULT
+        new = [cst.ImportAlias(cst.Name(name), comma=comma) for name in names]
+        return item.with_changes(names=[*new, *item.names])
+    return statement.with_changes(body=[add(item) for item in statement.body])
+
+
+def _is_import_line(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(item, (cst.Import, cst.ImportFrom)) for item in statement.body)
+
+
+def _imported_roots(statement: cst.CSTNode) -> set:
+    """The packages a top-level statement imports: a line of imports, or a block (`try:`, `if`)
+    whose own lines import (`try: import keras` / `except ImportError: from tensorflow import
+    keras`). Empty for any other statement."""
+    if _is_import_line(statement):
+        roots = set()
+        for item in statement.body:
+            if isinstance(item, cst.Import):
+                roots |= {_dotted(alias.name).split(".")[0] for alias in item.names}
+            else:
+                roots.add("." if item.relative else _dotted(item.module).split(".")[0])
+        return roots
+    if isinstance(statement, (cst.Try, cst.If)):
+        parts = [statement, *getattr(statement, "handlers", ()), statement.orelse]
+        lines = [line for part in parts if part is not None for line in getattr(part.body, "body", ())]
+        return set().union(*(_imported_roots(line) for line in lines if _is_import_line(line)))
+    return set()
+
+
+def _import_position(statements: Sequence[cst.CSTNode], name_of_module: str) -> int:
+    """Where a new import line goes among the top-level statements before the fixed code."""
+    root = name_of_module.split(".")[0]
+    roots = [_imported_roots(statement) for statement in statements]
+    same = [i for i, found in enumerate(roots) if root in found]
+    if same:
+        return same[-1] + 1
+    any_import = [i for i, found in enumerate(roots) if found]
+    if any_import:
+        return any_import[-1] + 1
+    docstring = bool(statements) and m.matches(
+        statements[0], m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString() | m.ConcatenatedString())]))
+    return 1 if docstring else 0
+
+
+def _import_lines(imports: list, module: cst.Module) -> list:
+    """`import a` lines, then one `from b import x, y` line per module, in order."""
+    texts = sorted(f"import {name_of_module}" for name_of_module, name in imports if name is None)
+    grouped: dict = {}
+    for name_of_module, name in imports:
+        if name is not None:
+            grouped.setdefault(name_of_module, set()).add(name)
+    texts += [f"from {name_of_module} import {', '.join(sorted(names))}"
+              for name_of_module, names in sorted(grouped.items())]
+    return [cst.parse_statement(text, config=module.config_for_parsing) for text in texts]
+
+
+def _after_a_blank_line(statement: cst.CSTNode) -> cst.CSTNode:
+    """The statement after new imports, set off from them by a blank line, as isort would."""
+    leading = statement.leading_lines
+    if leading and leading[0].comment is None:
+        return statement
+    return statement.with_changes(leading_lines=(cst.EmptyLine(), *leading))
 
 
 # ---- files -------------------------------------------------------------------------------------

@@ -6,9 +6,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import libcst.matchers as m
 import pytest
 
-from kerastips.edits import Applicability, Edit, Fix
+from kerastips.edits import Applicability, Edit, Fix, call
 from kerastips.engine import lint_source
 from kerastips.fixer import fix_source
 from kerastips.rules import ALL_RULES
@@ -170,3 +171,315 @@ def test_many_fixes_in_one_statement_are_all_made_in_one_run():
     source = "from tensorflow import keras\nmodel = keras.Sequential([\n{}    keras.layers.Dense(1),\n])\n"
     result = fix_source(source.format(block * 6), "model.py", RULES, unsafe=True)
     assert (result.fixed, len(result.applied), result.remaining) == (source.format(fixed_block * 6), 12, [])
+
+
+# ---- where the imports a fix needs go ------------------------------------------------------------
+
+
+def test_an_import_goes_with_the_files_imports_of_its_package_not_above_the_environment_setup():
+    # The review's case: `import os` then os.environ lines that must run before TensorFlow is
+    # imported; the schedule's import went right after `import os`, above them.
+    source = """\
+        import os
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"   # must be set before TensorFlow is imported
+
+        from tensorflow import keras
+        from tensorflow.keras import layers
+        from tensorflow.keras.optimizers import Adam
+
+        inp = keras.Input((16, 8))
+        x = layers.MultiHeadAttention(num_heads=2, key_dim=8)(inp, inp)
+        out = layers.Dense(1)(layers.GlobalAveragePooling1D()(x))
+        model = keras.Model(inp, out)
+        model.compile(optimizer=Adam(learning_rate=1e-4), loss="mse")
+        model.fit(x_train, y_train, epochs=5, validation_split=0.2)
+    """
+    kt401 = [rule for rule in RULES if rule.code == "KT401"]
+    assert fix_source(textwrap.dedent(source), "model.py", kt401, unsafe=True).fixed == textwrap.dedent("""\
+        import os
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"   # must be set before TensorFlow is imported
+
+        from tensorflow import keras
+        from tensorflow.keras import layers
+        from tensorflow.keras.optimizers import Adam
+        from tensorflow.keras.optimizers.schedules import CosineDecay
+
+        inp = keras.Input((16, 8))
+        x = layers.MultiHeadAttention(num_heads=2, key_dim=8)(inp, inp)
+        out = layers.Dense(1)(layers.GlobalAveragePooling1D()(x))
+        model = keras.Model(inp, out)
+        model.compile(optimizer=Adam(learning_rate=CosineDecay(initial_learning_rate=0.0, decay_steps=10000, warmup_target=1e-4, warmup_steps=500)), loss="mse")
+        model.fit(x_train, y_train, epochs=5, validation_split=0.2)
+    """)
+
+
+class _Schedule(Rule):
+    """A rule whose fix wraps each value assigned to `lr` in `CosineDecay(...)`, imported from
+    `module` (`None`: `import module`, spelled `module.CosineDecay`)."""
+
+    code, name = "KT903", "schedule"
+    module, from_import = "keras.optimizers.schedules", True
+
+    def check(self, kfile):
+        lines = m.findall(kfile.module, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name("lr"))])]))
+        for statement in lines:
+            value = statement.body[0].value
+            if m.matches(value, m.Call()):
+                continue
+            func = "CosineDecay" if self.from_import else f"{self.module}.CosineDecay"
+            edit = Edit(value, lambda node: call(func, node), statement)
+            imports = ((self.module, "CosineDecay" if self.from_import else None),)
+            yield Finding(value, "lr is not a schedule", statement, Fix(Applicability.SAFE, (edit,), imports))
+
+
+def scheduled(source: str, module: str = "keras.optimizers.schedules", from_import: bool = True) -> str:
+    rule = type("_Rule", (_Schedule,), {"module": module, "from_import": from_import})()
+    return fix_source(textwrap.dedent(source), "model.py", [rule]).fixed
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    pytest.param(
+        """\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        import keras
+        import numpy as np
+
+
+        def build():
+            lr = 1e-3
+        """,
+        """\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        import keras
+        from keras.optimizers.schedules import CosineDecay
+        import numpy as np
+
+
+        def build():
+            lr = CosineDecay(1e-3)
+        """,
+        id="after-the-package's-last-import-before-the-fix",
+    ),
+    pytest.param(
+        """\
+        import os
+        os.environ["CUDA_VISIBLE_DEVICES"] = "0"
+        import numpy as np
+        lr = 1e-3
+        import keras
+        """,
+        """\
+        import os
+        os.environ["CUDA_VISIBLE_DEVICES"] = "0"
+        import numpy as np
+        from keras.optimizers.schedules import CosineDecay
+
+        lr = CosineDecay(1e-3)
+        import keras
+        """,
+        id="no-import-of-the-package-before-the-fix:-after-the-last-import",
+    ),
+    pytest.param(
+        """\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        try:
+            import keras
+        except ImportError:
+            from tensorflow import keras
+
+        lr = 1e-3
+        """,
+        """\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        try:
+            import keras
+        except ImportError:
+            from tensorflow import keras
+        from keras.optimizers.schedules import CosineDecay
+
+        lr = CosineDecay(1e-3)
+        """,
+        id="imports-in-a-try-block",
+    ),
+    pytest.param(
+        """\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        from keras.optimizers.schedules import ExponentialDecay
+        lr = 1e-3
+        """,
+        """\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        from keras.optimizers.schedules import CosineDecay, ExponentialDecay
+        lr = CosineDecay(1e-3)
+        """,
+        id="merged-into-the-module's-import",
+    ),
+    pytest.param(
+        """\
+        import keras
+        from keras.optimizers.schedules import (
+            ExponentialDecay,
+            PiecewiseConstantDecay,
+        )
+        lr = 1e-3
+        """,
+        """\
+        import keras
+        from keras.optimizers.schedules import (
+            CosineDecay,
+            ExponentialDecay,
+            PiecewiseConstantDecay,
+        )
+        lr = CosineDecay(1e-3)
+        """,
+        id="merged-into-a-parenthesised-import",
+    ),
+    pytest.param(
+        """\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        import keras
+        from keras.optimizers.schedules import CosineDecay
+        lr = 1e-3
+        """,
+        """\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        import keras
+        from keras.optimizers.schedules import CosineDecay
+        lr = CosineDecay(1e-3)
+        """,
+        id="already-imported",
+    ),
+    pytest.param(
+        """\
+        import keras
+        from keras.optimizers.schedules import CosineDecay as Cosine
+        lr = 1e-3
+        """,
+        """\
+        import keras
+        from keras.optimizers.schedules import CosineDecay, CosineDecay as Cosine
+        lr = CosineDecay(1e-3)
+        """,
+        id="imported-under-another-name",
+    ),
+    pytest.param(
+        '''\
+        """Train a model with keras."""
+        lr = 1e-3
+        ''',
+        '''\
+        """Train a model with keras."""
+        from keras.optimizers.schedules import CosineDecay
+
+        lr = CosineDecay(1e-3)
+        ''',
+        id="no-import-before-the-fix:-after-the-docstring",
+    ),
+    pytest.param(
+        """\
+        import keras
+        lr = 1e-3
+        import numpy as np
+        lr = 1e-4
+        """,
+        """\
+        import keras
+        from keras.optimizers.schedules import CosineDecay
+
+        lr = CosineDecay(1e-3)
+        import numpy as np
+        lr = CosineDecay(1e-4)
+        """,
+        id="before-the-first-fix-that-needs-it",
+    ),
+])
+def test_an_import_a_fix_needs_goes_with_the_files_imports_before_the_fixed_code(source, expected):
+    assert scheduled(source) == textwrap.dedent(expected)
+
+
+def test_a_module_import_goes_after_the_packages_imports():
+    source = """\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        import keras.optimizers
+        lr = 1e-3
+    """
+    assert scheduled(source, from_import=False) == textwrap.dedent("""\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        import keras.optimizers
+        import keras.optimizers.schedules
+
+        lr = keras.optimizers.schedules.CosineDecay(1e-3)
+    """)
+
+
+def test_a_new_import_line_has_the_files_line_endings():
+    source = 'import os\r\nos.environ["KERAS_BACKEND"] = "jax"\r\nimport keras\r\nlr = 1e-3\r\n'
+    assert scheduled(source) == (
+        'import os\r\nos.environ["KERAS_BACKEND"] = "jax"\r\nimport keras\r\n'
+        'from keras.optimizers.schedules import CosineDecay\r\n\r\nlr = CosineDecay(1e-3)\r\n'
+    )
+
+
+def test_an_import_goes_after_the_fixed_code_a_fix_before_it_adds_lines_to():
+    # KT101 adds a statement after the Dense, so the statement the import must precede moves down.
+    source = """\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        from keras import layers
+        x = layers.Dense(8, activation="relu")(inputs)
+        x = layers.BatchNormalization()(x)
+        import keras
+        lr = 1e-3
+    """
+    kt101 = [rule for rule in RULES if rule.code == "KT101"]
+    rule = _Schedule()
+    assert fix_source(textwrap.dedent(source), "model.py", [*kt101, rule], unsafe=True).fixed == textwrap.dedent("""\
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        from keras import layers
+        x = layers.Dense(8)(inputs)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        import keras
+        from keras.optimizers.schedules import CosineDecay
+
+        lr = CosineDecay(1e-3)
+    """)
+
+
+def test_an_appended_argument_goes_on_a_line_of_its_own_when_the_arguments_are_one_a_line():
+    # The review's case: KT301's validation_split ended up after a blank line, `)` after it.
+    source = """\
+        from tensorflow import keras
+
+        model = keras.Sequential([keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(
+            x, y,
+            epochs=5,
+            verbose=1
+        )
+    """
+    kt301 = [rule for rule in RULES if rule.code == "KT301"]
+    assert fix_source(textwrap.dedent(source), "model.py", kt301, unsafe=True).fixed == textwrap.dedent("""\
+        from tensorflow import keras
+
+        model = keras.Sequential([keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(
+            x, y,
+            epochs=5,
+            verbose=1,
+            validation_split=0.2
+        )
+    """)
