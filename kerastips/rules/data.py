@@ -586,6 +586,35 @@ class TestSetTuning(Rule):
             )
 
     VALID = (
+        # One helper carves both hold-outs; its local name says "test" for either
+        """
+import tensorflow as tf
+
+def split_off(dataset, fraction):
+    size = int(fraction * dataset.cardinality().numpy())
+    test_dataset = dataset.take(size)
+    train_dataset = dataset.skip(size)
+    return test_dataset, train_dataset
+
+test_dataset, train_dataset = split_off(dataset, 0.1)
+validation_dataset, train_dataset = split_off(train_dataset, 0.1)
+model = tf.keras.Sequential([tf.keras.layers.Dense(2, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(train_dataset, validation_data=validation_dataset, epochs=20,
+          callbacks=[tf.keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)])
+model.evaluate(test_dataset)
+""",
+        # A validation set carved out of the test set, tested on the rest
+        """
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_val, x_test = x_test[:5000], x_test[5000:]
+y_val, y_test = y_test[:5000], y_test[5000:]
+model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train / 255, y_train, epochs=5, validation_data=(x_val / 255, y_val))
+model.evaluate(x_test / 255, y_test)
+""",
         """
 from tensorflow import keras
 (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
