@@ -92,7 +92,8 @@ _VALUE_PRESERVING = frozenset({"expand_dims", "reshape", "array", "asarray", "co
 _SCALING = frozenset({"preprocess_input", "convert_image_dtype", "normalize", "per_image_standardization",
                       "scale", "minmax_scale", "robust_scale", "standardize"})
 # Calls that read a data set from somewhere: fresh data of unknown split.
-_DATA_SOURCES = ("pandas.read_", "numpy.load", "numpy.genfromtxt", "numpy.loadtxt", "sklearn.datasets.")
+_DATA_SOURCES = ("pandas.read_", "numpy.load", "numpy.genfromtxt", "numpy.loadtxt", "sklearn.datasets.",
+                 "pandas.DataFrame", "numpy.array", "numpy.asarray")  # the last: data built in the file
 _PREPROCESSORS = ("sklearn.preprocessing.", "sklearn.decomposition.", "sklearn.impute.",
                   "sklearn.feature_extraction.", "keras.preprocessing.text.Tokenizer")
 _ADAPTABLE = frozenset({"Normalization", "TextVectorization", "StringLookup", "IntegerLookup",

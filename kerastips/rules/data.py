@@ -107,16 +107,20 @@ def _keyword_argument(fit: FitCall, keyword: str) -> cst.Arg | None:
     return next((a for a in fit.node.args if a.keyword is not None and a.keyword.value == keyword), None)
 
 
-def update_step(fit: FitCall) -> bool:
+def update_step(kfile: KerasFile, fit: FitCall) -> bool:
     """A fit() that is one step of a larger loop rather than a training run: one epoch (Keras'
-    default) inside a loop, silent (verbose=0), or on labels predicted by a model (a Q-learning
-    replay, a GAN's discriminator, a text generator trained between samples)."""
+    default) of a model compiled outside the loop around it, silent (verbose=0), or on labels
+    predicted by a model (a Q-learning replay, a GAN's discriminator, a text generator trained
+    between samples). A model compiled afresh in the loop (a search, K folds) trains in full."""
     epochs = fit.args.value("epochs", 3 if fit.method == "fit" else 2)
     if epochs is not None and not (isinstance(epochs, Const) and epochs.value == 1):
         return False
     verbose = fit.args.value("verbose", 4 if fit.method == "fit" else 3)
-    return bool(fit.context.loops) or (isinstance(verbose, Const) and verbose.value == 0) or isinstance(
-        fit.args.value("y", 1), Score)
+    if (isinstance(verbose, Const) and verbose.value == 0) or isinstance(fit.args.value("y", 1), Score):
+        return True
+    loop = fit.context.loops[-1] if fit.context.loops else None
+    return loop is not None and not any(loop in compiled.context.loops
+                                        for compiled in kfile.compiles_of(fit.model))
 
 
 def validated_runs(kfile: KerasFile) -> list[FitCall]:
@@ -134,9 +138,9 @@ class MissingValidation(Rule):
     retrain on all the training data, after a validated run of the same model (the same builder
     function, the same model object, or a keras-tuner search) in the same file, is not flagged.
     Nor is a `fit()` that is a step of a larger loop rather than a training run of its own: one
-    epoch inside a loop, with `verbose=0`, or on labels a model predicted (a Q-learning replay, a
-    text generator trained between samples), and the fit of a model that is also a part of
-    another model (a GAN's discriminator).
+    epoch of a model compiled outside the loop around it, with `verbose=0`, or on labels a model
+    predicted (a Q-learning replay, a text generator trained between samples), and the fit of a
+    model that is also a part of another model (a GAN's discriminator).
 
     ## Why is this bad?
     Without a validation set you cannot tell a model that is still underfitting (high bias) from
@@ -175,7 +179,7 @@ class MissingValidation(Rule):
         for fit in kfile.fits:
             if fit.model is None or fit.args.star or fit.context.in_test or id(fit) in validated_ids:
                 continue
-            if update_step(fit) or fit.model.component:
+            if update_step(kfile, fit) or fit.model.component:
                 continue  # not a training run of its own: a step of a loop, a part of a larger model
             order = fit.context.order
             if first_validated.get(fit.model.key, order) < order or (
@@ -409,6 +413,23 @@ model = keras.Sequential([encoder, keras.layers.Dense(10, activation="softmax")]
 model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 model.fit(x_train, y_train, batch_size=32, validation_split=0.2)
 model.fit(x_train, y_train, epochs=1, validation_split=0.2)
+""",
+        ),
+        Invalid(  # a model compiled afresh in each round of a loop trains in full, one epoch or not
+            """
+import keras
+for units in (32, 64, 128):
+    candidate = keras.Sequential([keras.layers.Dense(units, activation="relu"), keras.layers.Dense(10)])
+    candidate.compile(optimizer="adam", loss="mse")
+    candidate.fit(x_train, y_train, epochs=1)
+""",
+            (6,),
+            fixed="""
+import keras
+for units in (32, 64, 128):
+    candidate = keras.Sequential([keras.layers.Dense(units, activation="relu"), keras.layers.Dense(10)])
+    candidate.compile(optimizer="adam", loss="mse")
+    candidate.fit(x_train, y_train, epochs=1, validation_split=0.2)
 """,
         ),
         Invalid(  # a generator function's batches: no validation_split for a generator, so no fix
@@ -1414,6 +1435,17 @@ class PreprocessingBeforeSplit(Rule):
             )
 
     VALID = (
+        # Data built in the file, split first, the scaler fitted on the training part
+        """
+import numpy as np
+import keras
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+X = np.array([[float(v) for v in line.split(",")] for line in open("data.csv")])
+X_train, X_test = train_test_split(X, test_size=0.2)
+scaler = StandardScaler().fit(X_train)
+X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+""",
         """
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
@@ -1537,6 +1569,24 @@ sequences = encode(df["text"])
 x_train, x_test, y_train, y_test = train_test_split(sequences, df["label"])
 """,
             (8,),
+        ),
+        Invalid(  # data built in the file (np.array of parsed rows, a DataFrame)
+            """
+import numpy as np
+import pandas as pd
+import keras
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+rows = [line.split(",") for line in open("data.csv")]
+X = np.array([r[:-1] for r in rows], dtype=float)
+y = np.array([r[-1] for r in rows], dtype=float)
+X = StandardScaler().fit_transform(X)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
+frame = pd.DataFrame(np.random.rand(100, 4), columns=list("abcd"))
+features = StandardScaler().fit_transform(frame[["a", "b", "c"]])
+f_train, f_test, t_train, t_test = train_test_split(features, frame["d"], test_size=0.2)
+""",
+            (10, 13),
         ),
         Invalid(  # scikit-learn's Imputer (before 0.22) fitted on a column, then the split
             """
