@@ -44,9 +44,23 @@ class Diagnostic:
         return asdict(self)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class FileError:
-    """A file that could not be linted (unreadable, not UTF-8, syntax error, ...)."""
+    """A file that could not be linted (unreadable, not UTF-8, syntax error, ...).
+
+    `line` and `column` (1-based, the column in characters) say where the reason lies when it has
+    a place (a syntax error, a byte that does not decode), else they are None; in a notebook,
+    `cell` is the cell (as for a Diagnostic) whose lines they count, None when they count in the
+    file itself (invalid JSON) or there is no place."""
 
     path: str
     message: str
+    line: int | None = None
+    column: int | None = None
+    cell: int | None = None
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.cell or 0, self.line or 0, self.column or 0, self.message)
+
+    def __lt__(self, other: "FileError") -> bool:
+        return self.sort_key() < other.sort_key()

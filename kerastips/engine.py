@@ -37,7 +37,20 @@ NOTEBOOK_SUFFIX = ".ipynb"
 
 
 class SourceError(Exception):
-    """The file cannot be linted; the message is one clear line for the user."""
+    """The file cannot be linted; the message is one clear line for the user.
+
+    `line` and `column` (1-based, the column in characters) say where, when the reason has a place
+    (a syntax error, a byte that does not decode); in a notebook they count within `cell`."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 cell: int | None = None) -> None:
+        super().__init__(message)
+        self.line, self.column, self.cell = line, column, cell
+
+    def in_cell(self, cell: int, message: str, column_shift: int = 0) -> "SourceError":
+        """The same error reported in a notebook's cell, its lines counting within that cell."""
+        column = None if self.column is None else self.column + column_shift
+        return SourceError(message, self.line, column, cell if self.line is not None else None)
 
 
 def is_notebook(name: str) -> bool:
@@ -61,43 +74,65 @@ def decode_with_encoding(data: bytes) -> tuple[str, str]:
     try:
         return data.decode(encoding), encoding
     except (UnicodeDecodeError, LookupError) as exc:
-        where = f" at byte {exc.start}" if isinstance(exc, UnicodeDecodeError) else ""
         shown = "utf-8" if encoding == "utf-8-sig" else encoding
-        raise SourceError(f"cannot decode as {shown}{where}") from None
+        if not isinstance(exc, UnicodeDecodeError):
+            raise SourceError(f"cannot decode as {shown}") from None
+        offset = exc.start + (3 if encoding == "utf-8-sig" else 0)  # the codec skipped the BOM
+        raise SourceError(f"cannot decode as {shown} at byte {offset}",
+                          *byte_position(data, offset, encoding)) from None
+
+
+def byte_position(data: bytes, offset: int, encoding: str = "utf-8") -> tuple[int | None, int | None]:
+    """(line, column) of the byte at `offset`, 1-based, the column in characters of the line up to
+    it (which decode: they come before the first byte that does not); (None, None) when unknown.
+    Lines break as Python's do (CR LF, CR, LF): source encodings are ASCII-compatible."""
+    before = data[:offset]
+    start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+    line = 1 + before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n")
+    try:
+        return line, len(before[start:].decode(encoding if start == 0 else encoding.replace("-sig", ""))) + 1
+    except (UnicodeDecodeError, LookupError):
+        return None, None
 
 
 def parse(source: str) -> cst.Module:
     if nesting.may_be_too_deep(source):  # libcst would take minutes: measure first
         depth = nesting.depth(source)
         if depth is None:
-            raise SourceError(python_syntax_error(source) or "invalid syntax")
+            raise syntax_error(source) or SourceError("invalid syntax")
         if depth > nesting.MAX_DEPTH:
             raise SourceError(f"code nested too deeply to parse (more than {nesting.MAX_DEPTH} levels)")
     try:
         return nesting.on_big_stack(lambda: cst.parse_module(source))  # its recursion is native
     except cst.ParserSyntaxError as exc:
-        raise SourceError(_syntax_error(source, exc)) from None
+        raise _syntax_error(source, exc) from None
     except RecursionError:
         raise SourceError("expression nested too deeply to parse") from None
 
 
-def _syntax_error(source: str, exc: cst.ParserSyntaxError) -> str:
-    """Python's own account of a syntax error is the most precise; libcst's is the fallback."""
-    python = python_syntax_error(source)
+def _syntax_error(source: str, exc: cst.ParserSyntaxError) -> SourceError:
+    """Python's own account of a syntax error is the most precise; libcst's is the fallback (its
+    message keeps libcst's editor column, tabs expanded; the location counts characters)."""
+    python = syntax_error(source)
     if python is not None:
         return python
     reason = re.sub(r"^(?:parser error: )?(?:error at \d+:\d+: )?", "", exc.message)
-    return f"syntax error at line {exc.editor_line}, column {exc.editor_column}: {reason or 'invalid syntax'}"
+    return SourceError(f"syntax error at line {exc.editor_line}, column {exc.editor_column}: "
+                       f"{reason or 'invalid syntax'}", exc.raw_line, exc.raw_column + 1)
 
 
-def python_syntax_error(source: str, flags: int = 0) -> str | None:
-    """Python's account of the source's syntax error, as one line; None when Python parses it."""
+def syntax_error(source: str, flags: int = 0) -> SourceError | None:
+    """Python's account of the source's syntax error, as one line with its place; None when Python
+    parses it."""
     try:
         with python_parser_quiet():
             compile(source, "<source>", "exec", ast.PyCF_ONLY_AST | flags)
     except SyntaxError as error:
-        where = f" at line {error.lineno}, column {error.offset or 1}" if error.lineno else ""
-        return f"syntax error{where}: {error.msg}"  # no line: NUL bytes in a notebook's cell
+        if not error.lineno:  # NUL bytes in a notebook's cell
+            return SourceError(f"syntax error: {error.msg}")
+        column = error.offset or 1
+        return SourceError(f"syntax error at line {error.lineno}, column {column}: {error.msg}",
+                           error.lineno, column)
     except (ValueError, RecursionError, MemoryError):
         pass
     return None
@@ -272,6 +307,8 @@ def file_error(name: str, exc: Exception, expected: tuple = (SourceError,)) -> F
     """The FileError for a failure of one file's work: the reason of an expected error, or one
     line saying that kerastips itself failed."""
     if isinstance(exc, expected):
+        if isinstance(exc, SourceError) and exc.line is not None:
+            return FileError(name, str(exc), exc.line, exc.column, exc.cell)
         return FileError(name, str(exc))
     if isinstance(exc, RecursionError):
         return FileError(name, "code nested too deeply to analyse")

@@ -31,7 +31,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 
 from kerastips.diagnostic import Diagnostic
 from kerastips.engine import (
-    REPORT_BUGS, Report, SourceError, analysing, check, parse, python_syntax_error,
+    REPORT_BUGS, Report, SourceError, analysing, byte_position, check, parse, syntax_error,
 )
 from kerastips.ir.names import mentions_keras
 from kerastips.rules.base import Rule
@@ -171,7 +171,7 @@ class Cells:
             for cell in self.cells:
                 error = _syntax_error(cell)
                 if error is not None:
-                    raise SourceError(f"cell {cell.number}: {error}")
+                    raise error
         with analysing():
             try:
                 return work()
@@ -180,8 +180,8 @@ class Cells:
                     try:
                         parse("".join(cell.lines))
                     except SourceError as cell_error:
-                        raise SourceError(f"cell {cell.number}: {_as_written(cell, str(cell_error))}") from None
-                raise exc
+                        raise _as_written(cell, cell_error) from None
+                raise SourceError(str(exc)) from None  # its lines count in the module: no place
 
     def split(self, fixed: str) -> dict[int, str]:
         """The new text of each cell that `fixed` (the module after fixes) changes.
@@ -246,24 +246,25 @@ def _blank(line: str) -> bool:
     return not line.strip(" \t\r\n")
 
 
-def _syntax_error(cell: _Cell) -> str | None:
+def _syntax_error(cell: _Cell) -> SourceError | None:
     """Python's account of a cell's syntax error, as IPython compiles a cell (its indentation
-    removed, top-level await allowed), with the column counted in the cell as written."""
-    error = python_syntax_error("".join(cell.lines), _TOP_LEVEL_AWAIT)
+    removed, top-level await allowed), in the cell as written (see _as_written)."""
+    error = syntax_error("".join(cell.lines), _TOP_LEVEL_AWAIT)
     return error and _as_written(cell, error)
 
 
-_WHERE = re.compile(r"(syntax error at line (\d+), column )(\d+)")
+_WHERE = re.compile(r"(syntax error at line \d+, column )(\d+)")
 
 
-def _as_written(cell: _Cell, error: str) -> str:
-    """A syntax error's message with its column on the line as written, before IPython removed
-    the cell's indentation."""
-    def column(where: re.Match) -> str:
-        row = int(where.group(2))
-        shifted = 1 <= row <= len(cell.lines) and not _blank(cell.lines[row - 1])
-        return where.group(1) + str(int(where.group(3)) + len(cell.indent) * shifted)
-    return _WHERE.sub(column, error, count=1) if cell.indent else error
+def _as_written(cell: _Cell, error: SourceError) -> SourceError:
+    """An error in a cell's code (its lines counting within the cell) reported in the cell:
+    `cell N: ` before the message, its column on the line as written, before IPython removed
+    the cell's indentation (in the message and the location alike)."""
+    row = error.line
+    shift = len(cell.indent) if row is not None and 1 <= row <= len(cell.lines) and not _blank(
+        cell.lines[row - 1]) else 0
+    message = _WHERE.sub(lambda where: where.group(1) + str(int(where.group(2)) + shift), str(error), count=1)
+    return error.in_cell(cell.number, f"cell {cell.number}: {message}", shift)
 
 
 def _starts_statement(lines: list[str]) -> bool:
@@ -294,12 +295,14 @@ class Notebook:
         try:
             self.text = data.decode(self.encoding)
         except UnicodeDecodeError as exc:
-            raise SourceError(f"cannot decode as utf-8 at byte {exc.start}") from None
+            offset = exc.start + (3 if self.encoding == "utf-8-sig" else 0)  # the codec skipped the BOM
+            raise SourceError(f"cannot decode as utf-8 at byte {offset}",
+                              *byte_position(data, offset, self.encoding)) from None
         try:
             self.json = json.loads(self.text)
-        except json.JSONDecodeError as exc:
+        except json.JSONDecodeError as exc:  # located in the file: its lines are the JSON's
             raise SourceError(f"not a notebook: invalid JSON at line {exc.lineno}, column {exc.colno}: "
-                              f"{exc.msg}") from None
+                              f"{exc.msg}", exc.lineno, exc.colno) from None
         except RecursionError:
             raise SourceError("not a notebook: JSON nested too deeply") from None
         if not isinstance(self.json, dict):

@@ -40,17 +40,45 @@ def test_pep263_coding_cookie_is_honoured(tmp_path):
 
 def test_non_utf8_bytes_are_one_clear_error(tmp_path):
     result = lint_bytes(tmp_path, b"import keras\nname = '\xff\xfe'\n")
-    assert result == FileError("model.py", "cannot decode as utf-8 at byte 21")
+    assert result == FileError("model.py", "cannot decode as utf-8 at byte 21", line=2, column=9)
+
+
+def test_a_byte_that_does_not_decode_is_located_in_characters_after_any_line_break(tmp_path):
+    # CRLF, a lone CR and LF each end one line; the column counts the characters before the byte
+    result = lint_bytes(tmp_path, b"import keras\r\na = 1\rb = 2\nname = '\xc3\xa9\xff'\n")
+    assert result == FileError("model.py", "cannot decode as utf-8 at byte 36", line=4, column=10)
+
+
+def test_a_byte_after_a_bom_is_counted_in_the_file(tmp_path):
+    # the codec reports the offset after the BOM: the message and the place count the file's bytes
+    result = lint_bytes(tmp_path, b"\xef\xbb\xbfimport keras\n\xff\n")
+    assert result == FileError("model.py", "cannot decode as utf-8 at byte 16", line=2, column=1)
 
 
 def test_binary_file(tmp_path):
     result = lint_bytes(tmp_path, b"keras\x00\x01\x02")
     assert result == FileError("model.py", "binary file (contains NUL bytes), not Python source")
+    assert (result.line, result.column, result.cell) == (None, None, None)  # no place
 
 
 def test_syntax_error_is_located_precisely(tmp_path):
     result = lint_bytes(tmp_path, b"import keras\ndef build(:\n    pass\n")
-    assert result == FileError("model.py", "syntax error at line 2, column 11: invalid syntax")
+    assert result == FileError("model.py", "syntax error at line 2, column 11: invalid syntax", line=2, column=11)
+
+
+def test_syntax_error_columns_count_characters(tmp_path):
+    result = lint_bytes(tmp_path, "import keras\nb = éé +* 2\n".encode())
+    assert result == FileError("model.py", "syntax error at line 2, column 9: invalid syntax", line=2, column=9)
+
+
+def test_syntax_error_found_by_libcst_alone_is_located(tmp_path, monkeypatch):
+    # as if Python accepted what libcst refuses: libcst's account and place are the fallback
+    from kerastips import engine
+
+    monkeypatch.setattr(engine, "syntax_error", lambda source, flags=0: None)
+    result = lint_bytes(tmp_path, b"import keras\nx = (\n    1 +* 2)\n")
+    assert (result.line, result.column, result.cell) == (3, 1, None)
+    assert result.message.startswith("syntax error at line 3, column 1: expected one of")
 
 
 def test_deeply_nested_expressions_are_analysed(tmp_path):
