@@ -3,8 +3,9 @@
 An entry is keyed by a hash of the file's bytes, whether it is a notebook, the rules that apply to
 it (codes and options, after per-file-ignores), and the code that lints it (kerastips' own files
 and libcst, by path, size and modification time, so an edited checkout never reads stale entries;
-and the Python version, whose parser words syntax errors). It holds the file's diagnostics, or the
-reason it cannot be linted, without its path: the same content elsewhere gives the same findings.
+and the Python version, whose parser words syntax errors), and the layout of an entry (FORMAT). It
+holds the file's diagnostics, or the reason it cannot be linted with its place, without its path:
+the same content elsewhere gives the same findings.
 
 Entries are written to a temporary file and renamed into place, so concurrent runs never see half
 an entry; an entry that cannot be read or parsed is a miss, never an error, and so is a cache
@@ -32,12 +33,16 @@ _MARKERS = {  # written when the folder is created, as Ruff does: git and backup
     "CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n"
                     "# This file is a cache directory tag created by kerastips.\n",
 }
+# The layout of an entry, part of its key: an entry of another layout is never read. 2: a file
+# error is an object with its place (1 stored the message alone).
+FORMAT = 2
 # The fields of a stored diagnostic, with their types (`path` is the file's, given on reading).
 _FIELDS = {
     "line": int, "column": int, "end_line": int, "end_column": int, "code": str, "name": str,
     "message": str, "severity": str, "fix_available": bool, "fix_applicability": (str, type(None)),
     "cell": (int, type(None)),
 }
+_ERROR_FIELDS = {"message": str, "line": (int, type(None)), "column": (int, type(None)), "cell": (int, type(None))}
 
 class Cache:
     """Entries under `folder/<kerastips version>/`."""
@@ -50,6 +55,7 @@ class Cache:
 
     def key(self, data: bytes, name: str, rules: Sequence[Rule]) -> str:
         digest = hashlib.sha256(self._stamp)
+        digest.update(b"format %d\0" % FORMAT)
         digest.update(b"notebook\0" if is_notebook(name) else b"python\0")
         digest.update(self._fingerprint(rules))
         digest.update(data)
@@ -59,8 +65,8 @@ class Cache:
         """The outcome stored under `key`, reported as `name`; None when there is none usable."""
         try:
             entry = json.loads(self._path(key).read_bytes())
-            if isinstance(entry, dict) and set(entry) == {"error"} and isinstance(entry["error"], str):
-                return FileError(name, entry["error"])
+            if isinstance(entry, dict) and set(entry) == {"error"}:
+                return FileError(name, **_checked(entry["error"], _ERROR_FIELDS))
             if isinstance(entry, dict) and set(entry) == {"diagnostics"} and isinstance(entry["diagnostics"], list):
                 return [_diagnostic(record, name) for record in entry["diagnostics"]]
         except (OSError, ValueError, TypeError):  # missing, unreadable, not JSON, not an entry
@@ -70,7 +76,8 @@ class Cache:
     def store(self, key: str, outcome: list[Diagnostic] | FileError) -> None:
         """Write an entry atomically; a cache that cannot be written is left as it is."""
         if isinstance(outcome, FileError):
-            entry: dict = {"error": outcome.message}
+            entry: dict = {"error": {"message": outcome.message, "line": outcome.line,
+                                     "column": outcome.column, "cell": outcome.cell}}
         else:
             entry = {"diagnostics": [_record(diagnostic) for diagnostic in outcome]}
         path = self._path(key)
@@ -117,13 +124,18 @@ def _record(diagnostic: Diagnostic) -> dict:
 
 def _diagnostic(record: object, path: str) -> Diagnostic:
     """A stored record back as a Diagnostic; TypeError when it is not one."""
-    if not isinstance(record, dict) or set(record) != set(_FIELDS):
-        raise TypeError("not a diagnostic record")
-    for field, kind in _FIELDS.items():
+    return Diagnostic(path=path, **_checked(record, _FIELDS))
+
+
+def _checked(record: object, fields: dict) -> dict:
+    """A stored record with exactly these fields, of these types; TypeError when it is not one."""
+    if not isinstance(record, dict) or set(record) != set(fields):
+        raise TypeError("not a record of these fields")
+    for field, kind in fields.items():
         value = record[field]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             raise TypeError(f"bad {field}")
-    return Diagnostic(path=path, **record)
+    return record
 
 
 def _code_stamp() -> bytes:

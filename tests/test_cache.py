@@ -134,14 +134,63 @@ def test_an_entry_keeps_no_path_and_no_notebook_shares_a_python_entry(project):
     assert cache.load("cd" * 32, "b/c.py") == FileError("b/c.py", "syntax error at line 2")
 
 
+def test_a_file_error_keeps_its_place_through_the_cache(project):
+    cache = Cache(project / ".kerastips_cache")
+    for error in (FileError("a.py", "syntax error at line 2, column 11: invalid syntax", 2, 11),
+                  FileError("a.ipynb", "cell 3: syntax error at line 2, column 1: invalid syntax", 2, 1, 3),
+                  FileError("a.py", "binary file (contains NUL bytes), not Python source")):
+        cache.store("ef" * 32, error)
+        loaded = cache.load("ef" * 32, "b/" + error.path)
+        assert (loaded.path, loaded.message, loaded.line, loaded.column, loaded.cell) == (
+            "b/" + error.path, error.message, error.line, error.column, error.cell)
+
+
+def test_a_warm_run_reports_a_file_error_at_its_place_as_the_cold_one(project):
+    (project / "nb.ipynb").write_text(json.dumps({
+        "cells": [{"cell_type": "code", "metadata": {}, "source": "import keras", "outputs": [], "execution_count": None},
+                  {"cell_type": "markdown", "metadata": {}, "source": "prose"},
+                  {"cell_type": "code", "metadata": {}, "source": "x = 1\n)", "outputs": [], "execution_count": None}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    args = ("--output-format", "json", "broken.py", "nb.ipynb")
+    cold = lint("--no-cache", *args)
+    assert lint(*args) == cold  # fills the cache
+    assert len(entries(project)) == 2
+    warm = lint(*args)
+    assert warm == cold
+    assert [(r["path"], r["cell"], r["location"], r["end_location"]) for r in json.loads(warm[1])] == [
+        ("broken.py", None, {"row": 2, "column": 12}, {"row": 2, "column": 12}),
+        ("nb.ipynb", 3, {"row": 2, "column": 1}, {"row": 2, "column": 1}),
+    ]
+
+
+def test_an_entry_of_the_first_layout_is_never_read(project):
+    """Before file errors had a place, an entry held the message alone; its key was made without a
+    layout number, and an entry of that shape is not a FileError now."""
+    rules = load_settings([]).rules
+    cache = Cache(project / ".kerastips_cache")
+    data = BROKEN.encode()
+    key = cache.key(data, "broken.py", rules)
+    assert kerastips.cache.FORMAT == 2
+    cache.store(key, FileError("broken.py", "syntax error at line 2, column 11: invalid syntax", 2, 11))
+    cache._path(key).write_text(json.dumps({"error": "syntax error at line 2, column 11: invalid syntax"}))
+    assert cache.load(key, "broken.py") is None
+    old = Cache(project / ".kerastips_cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kerastips.cache, "FORMAT", 1)
+        assert old.key(data, "broken.py", rules) != key
+
+
 @pytest.mark.parametrize(
     "garbage",
-    [b"", b"{", b"\xff\xfe\x00", b"[]", b'{"diagnostics": 3}', b'{"error": 1}',
+    [b"", b"{", b"\xff\xfe\x00", b"[]", b'{"diagnostics": 3}', b'{"error": 1}', b'{"error": "x"}',
+     b'{"error": {"message": "x", "line": 1, "column": 1}}',
+     b'{"error": {"message": "x", "line": true, "column": 1, "cell": null}}',
      b'{"diagnostics": [{"line": "x"}]}', b'{"diagnostics": [], "error": "x"}',
      b'{"diagnostics": [{"line": true, "column": 1, "end_line": 1, "end_column": 2, "code": "KT101",'
      b' "name": "n", "message": "m", "severity": "warning", "fix_available": false,'
      b' "fix_applicability": null, "cell": null}]}'],
-    ids=["empty", "truncated", "binary", "a list", "not a list", "not a message", "bad record",
+    ids=["empty", "truncated", "binary", "a list", "not a list", "not a message", "the first layout",
+         "an error without its cell", "a bool for a line", "bad record",
          "both", "a bool for an int"],
 )
 def test_a_corrupt_entry_is_a_miss_and_is_rewritten(project, garbage):
