@@ -69,12 +69,15 @@ def summary(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError]) -> s
 
 
 def to_json(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError]) -> str:
-    return json.dumps([_record(d) for d in _everything(diagnostics, errors)], indent=2) + "\n"
+    return json.dumps([_record(d) for d, _ in _everything(diagnostics, errors)], indent=2) + "\n"
 
 
-def _everything(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError]) -> list[Diagnostic]:
-    """Findings and file errors (as E902 findings at 1:1) in one stream, by path and position."""
-    return sorted([*diagnostics, *map(_as_diagnostic, errors)])
+def _everything(diagnostics: Sequence[Diagnostic],
+                errors: Sequence[FileError]) -> list[tuple[Diagnostic, FileError | None]]:
+    """Findings and file errors (as E902 findings at their place, else at 1:1) in one stream, by
+    path and position; each with the FileError it stands for, None for a finding."""
+    stream = [(d, None) for d in diagnostics] + [(_as_diagnostic(error), error) for error in errors]
+    return sorted(stream, key=lambda pair: pair[0].sort_key())
 
 
 def _record(d: Diagnostic) -> dict:
@@ -92,7 +95,10 @@ def _record(d: Diagnostic) -> dict:
 
 
 def _as_diagnostic(error: FileError) -> Diagnostic:
-    return Diagnostic(error.path, 1, 1, 1, 1, FILE_ERROR_CODE, FILE_ERROR_NAME, error.message, "error")
+    """A file error as an E902 finding: an empty span at its place, or at 1:1 when it has none."""
+    line, column = error.line or 1, error.column or 1
+    return Diagnostic(error.path, line, column, line, column, FILE_ERROR_CODE, FILE_ERROR_NAME,
+                      error.message, "error", cell=error.cell)
 
 
 # ---- SARIF 2.1.0, for GitHub code scanning and other SARIF viewers -----------------------------
@@ -119,7 +125,7 @@ def to_sarif(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError], roo
         "originalUriBaseIds": {"%SRCROOT%": {"uri": base_uri if base_uri.endswith("/") else base_uri + "/"}},
         "columnKind": "unicodeCodePoints",  # our columns count characters, not UTF-16 units
         "invocations": [{"executionSuccessful": not errors}],
-        "results": [_sarif_result(d, index[d.code], base) for d in _everything(diagnostics, errors)],
+        "results": [_sarif_result(d, error, index[d.code], base) for d, error in _everything(diagnostics, errors)],
     }
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
@@ -148,15 +154,19 @@ _FILE_ERROR_DESCRIPTOR = {
 }
 
 
-def _sarif_result(d: Diagnostic, rule_index: int, base: Path) -> dict:
+def _sarif_result(d: Diagnostic, error: FileError | None, rule_index: int, base: Path) -> dict:
+    """`error`: the FileError that `d` stands for, None for a finding."""
     location: dict = {"artifactLocation": _artifact(d.path, base)}
     message = d.message
-    if d.cell is None:
+    if d.cell is not None:  # lines count within the cell, not in the .ipynb's JSON: the message says where
+        if error is None:  # a file error's message already starts with its cell and place
+            message = f"cell {d.cell}, line {d.line}, col {d.column}: {message}"
+    elif error is not None and error.line is not None:  # the place of a syntax error, to the end of its line
+        location["region"] = {"startLine": d.line, "startColumn": d.column}
+    else:
         location["region"] = {
             "startLine": d.line, "startColumn": d.column, "endLine": d.end_line, "endColumn": d.end_column,
         }
-    else:  # lines count within the cell, not in the .ipynb's JSON: the message says where
-        message = f"cell {d.cell}, line {d.line}, col {d.column}: {message}"
     return {
         "ruleId": d.code,
         "ruleIndex": rule_index,
@@ -181,14 +191,17 @@ def _artifact(path: str, base: Path) -> dict:
 
 def to_github(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError]) -> str:
     """One `::error`/`::warning` command per finding, which Actions shows as an annotation on the
-    file and line (a notebook finding, and a file error, on the file as a whole)."""
+    file and line (a notebook finding, and a file error without a place in the file, on the file as
+    a whole; a file error at its line and column)."""
     lines = []
-    for d in _everything(diagnostics, errors):
+    for d, error in _everything(diagnostics, errors):
         properties = {"title": f"kerastips ({d.code})", "file": d.path}
-        if d.cell is None and d.code != FILE_ERROR_CODE:
+        if d.cell is None and error is None:
             properties.update(line=d.line, col=d.column, endLine=d.end_line, endColumn=d.end_column)
+        elif d.cell is None and error.line is not None:
+            properties.update(line=d.line, col=d.column)
         fields = ",".join(f"{key}={_escape_property(str(value))}" for key, value in properties.items())
-        text = file_error_line(FileError(d.path, d.message)) if d.code == FILE_ERROR_CODE else _concise(d)
+        text = _concise(d) if error is None else file_error_line(error)
         lines.append(f"::{d.severity} {fields}::{_escape_data(text)}\n")
     return "".join(lines)
 

@@ -563,3 +563,62 @@ def test_closed_stdin_is_one_line_not_a_traceback(project):
     command = [sys.executable, "-m", "kerastips", "lint", "-"]
     done = subprocess.run(command, cwd=project, capture_output=True, text=True, preexec_fn=lambda: os.close(0))
     assert (done.returncode, done.stderr) == (2, "-: error: cannot read stdin: it is closed\n")
+
+
+# ---- a file that cannot be linted, at its place in every format --------------------------------
+
+# The error is on line 13, at the 13th character (the é is one character, two bytes).
+SYNTAX_ERROR = "from tensorflow import keras\n" + "\n" * 9 + "model = keras.Sequential()\nif model:\n    fit(é, +* 2)\n"
+SYNTAX_MESSAGE = "syntax error at line 13, column 13: invalid syntax"
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cached", "uncached"])
+def test_a_syntax_error_is_at_its_place_in_every_format(project, cache):
+    write(project, "broken.py", SYNTAX_ERROR.encode())
+    stderr = f"broken.py: error: {SYNTAX_MESSAGE}\n"  # as it always was
+
+    def run(output_format: str):
+        result = lint(*cache, "--output-format", output_format, "broken.py")
+        assert (result.exit_code, result.stderr) == (2, stderr)
+        return result.stdout
+
+    for output_format in ("concise", "full"):
+        assert run(output_format) == "Found 0 errors; 1 file could not be linted.\n"
+    assert json.loads(run("json")) == [{
+        "code": "E902", "name": "file-error", "message": SYNTAX_MESSAGE, "severity": "error",
+        "path": "broken.py", "cell": None, "location": {"row": 13, "column": 13},
+        "end_location": {"row": 13, "column": 13}, "fix": {"available": False, "applicability": None},
+    }]
+    assert run("github") == (
+        f"::error title=kerastips (E902),file=broken.py,line=13,col=13::broken.py: error: {SYNTAX_MESSAGE}\n"
+    )
+    (result,) = json.loads(run("sarif"))["runs"][0]["results"]
+    assert result == {
+        "ruleId": "E902", "ruleIndex": len(ALL_RULES), "level": "error", "message": {"text": SYNTAX_MESSAGE},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": "broken.py", "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": 13, "startColumn": 13},
+        }}],
+    }
+
+
+def test_a_byte_that_does_not_decode_is_at_its_place_and_a_nul_byte_is_not(project):
+    write(project, "latin1.py", b"import keras\nname = '\xe9t\xe9'\n")
+    write(project, "binary.py", b"keras\x00")
+    result = lint("--output-format", "json", "binary.py", "latin1.py")
+    assert [(r["path"], r["message"], r["cell"], r["location"]) for r in json.loads(result.stdout)] == [
+        ("binary.py", "binary file (contains NUL bytes), not Python source", None, {"row": 1, "column": 1}),
+        ("latin1.py", "cannot decode as utf-8 at byte 21", None, {"row": 2, "column": 9}),
+    ]
+    assert lint("--output-format", "github", "binary.py", "latin1.py").stdout == (
+        "::error title=kerastips (E902),file=binary.py::binary.py: error: binary file (contains NUL bytes), "
+        "not Python source\n"
+        "::error title=kerastips (E902),file=latin1.py,line=2,col=9::latin1.py: error: cannot decode as utf-8 at byte 21\n"
+    )
+
+
+def test_a_syntax_error_read_from_stdin_is_at_its_place(project):
+    result = lint_stdin("-", "--stdin-filename", "model.py", "--output-format", "json",
+                        source=b"import keras\ndef broken(:\n")
+    (record,) = json.loads(result.stdout)
+    assert (record["path"], record["cell"], record["location"]) == ("model.py", None, {"row": 2, "column": 12})

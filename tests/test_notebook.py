@@ -606,3 +606,87 @@ def test_windows_line_endings_in_the_json_and_in_cells_are_kept(project):
     assert run("fix", "--apply", "--unsafe-fixes", "crlf.ipynb").exit_code == 0
     nb["cells"][0]["source"][2] = "model.fit(x, y, validation_split=0.2)\r\n"
     assert Path("crlf.ipynb").read_bytes() == (json.dumps(nb, indent=1) + "\n").replace("\n", "\r\n").encode()
+
+
+# ---- a notebook that cannot be linted, at its place in every format ----------------------------
+
+BROKEN_CELLS = [
+    new_markdown_cell("# Training"),
+    new_code_cell("from tensorflow import keras\nmodel = keras.Sequential()"),
+    new_code_cell("x = 1\n)"),  # cell 3, line 2, column 1
+]
+CELL_MESSAGE = "cell 3: syntax error at line 2, column 1: unmatched ')'"
+
+
+def e902(path: str, message: str, row: int, column: int, cell: int | None) -> dict:
+    return {
+        "code": "E902", "name": "file-error", "message": message, "severity": "error", "path": path,
+        "cell": cell, "location": {"row": row, "column": column}, "end_location": {"row": row, "column": column},
+        "fix": {"available": False, "applicability": None},
+    }
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cached", "uncached"])
+def test_a_syntax_error_in_a_cell_is_at_its_place_in_every_format(project, cache):
+    save("broken.ipynb", notebook(BROKEN_CELLS))
+
+    def lint(output_format: str) -> str:
+        result = run("lint", *cache, "--output-format", output_format, "broken.ipynb")
+        assert (result.exit_code, result.stderr) == (2, f"broken.ipynb: error: {CELL_MESSAGE}\n")
+        return result.stdout
+
+    for output_format in ("concise", "full"):
+        assert lint(output_format) == "Found 0 errors; 1 file could not be linted.\n"
+    assert json.loads(lint("json")) == [e902("broken.ipynb", CELL_MESSAGE, 2, 1, 3)]
+    # the cell's lines are not the file's: the annotation is on the file, its message names the place
+    assert lint("github") == f"::error title=kerastips (E902),file=broken.ipynb::broken.ipynb: error: {CELL_MESSAGE}\n"
+    (result,) = json.loads(lint("sarif"))["runs"][0]["results"]
+    assert (result["ruleId"], result["message"]["text"]) == ("E902", CELL_MESSAGE)
+    assert result["locations"] == [{"physicalLocation": {
+        "artifactLocation": {"uri": "broken.ipynb", "uriBaseId": "%SRCROOT%"}}}]
+
+
+def test_a_syntax_error_in_an_indented_cell_is_at_its_column_as_written(project):
+    save("near.ipynb", notebook([new_code_cell("from tensorflow import keras\nmodel = keras.Sequential()"),
+                                 new_code_cell("  x = 1\n  def build(:\n      pass")]))
+    result = run("lint", "--output-format", "json", "near.ipynb")
+    message = "cell 2: syntax error at line 2, column 13: invalid syntax"
+    assert result.stderr == f"near.ipynb: error: {message}\n"
+    assert json.loads(result.stdout) == [e902("near.ipynb", message, 2, 13, 2)]
+
+
+def test_a_cell_error_only_libcst_finds_is_at_its_place_in_the_cell(project, monkeypatch):
+    # as if Python accepted what libcst refuses: the cell is found by parsing each on its own
+    from kerastips import engine, notebook as notebook_module
+
+    monkeypatch.setattr(engine, "syntax_error", lambda source, flags=0: None)
+    monkeypatch.setattr(notebook_module, "syntax_error", lambda source, flags=0: None)
+    save("late.ipynb", notebook([new_code_cell("from tensorflow import keras"), new_markdown_cell("m"),
+                                 new_code_cell("  x = (\n      1 +* 2)")]))
+    result = run("lint", "--no-cache", "--output-format", "json", "late.ipynb")
+    (record,) = json.loads(result.stdout)
+    assert record["message"].startswith("cell 3: syntax error at line 2, column 3: expected one of")
+    assert (record["cell"], record["location"]) == (3, {"row": 2, "column": 3})
+
+
+@pytest.mark.parametrize(("data", "message", "location"), [
+    (b'{"cells": [\n  {"cell_type": }]}', "not a notebook: invalid JSON at line 2, column 17: Expecting value",
+     {"row": 2, "column": 17}),  # in the file: its lines are the JSON's
+    (b'{"cells": [],\n "nbformat": 4}\xff', "cannot decode as utf-8 at byte 29", {"row": 2, "column": 16}),
+])
+def test_a_notebook_that_is_not_json_is_located_in_the_file(project, data, message, location):
+    Path("odd.ipynb").write_bytes(data)
+    (record,) = json.loads(run("lint", "--output-format", "json", "odd.ipynb").stdout)
+    assert (record["message"], record["cell"], record["location"]) == (message, None, location)
+    assert run("lint", "--output-format", "github", "odd.ipynb").stdout == (
+        f"::error title=kerastips (E902),file=odd.ipynb,line={location['row']},col={location['column']}::"
+        f"odd.ipynb: error: {message}\n"
+    )
+
+
+def test_nul_bytes_in_a_cell_have_no_place(project):
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": ["import keras\n", "name = 'a\u0000b'\n"]}
+    Path("nb.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    (record,) = json.loads(run("lint", "--output-format", "json", "nb.ipynb").stdout)
+    assert record == e902("nb.ipynb", "cell 1: syntax error: source code string cannot contain null bytes", 1, 1, None)

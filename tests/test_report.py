@@ -255,3 +255,70 @@ def test_github_notebook_finding_is_on_the_file_with_the_cell_in_the_message():
     assert render([cell], [], "github") == (
         f"::warning title=kerastips (KT101),file=nb.ipynb::nb.ipynb:cell 4:line 2:col 5: KT101 {MESSAGE}\n"
     )
+
+
+# ---- file errors with a place ------------------------------------------------------------------
+
+SYNTAX = FileError("broken.py", "syntax error at line 12, column 5: invalid syntax", line=12, column=5)
+CELL_SYNTAX = FileError("nb.ipynb", "cell 3: syntax error at line 2, column 1: invalid syntax", line=2, column=1, cell=3)
+
+
+def e902(path, message, row, column, cell=None) -> dict:
+    return {
+        "code": "E902", "name": "file-error", "message": message, "severity": "error", "path": path,
+        "cell": cell, "location": {"row": row, "column": column}, "end_location": {"row": row, "column": column},
+        "fix": {"available": False, "applicability": None},
+    }
+
+
+def test_json_file_error_at_its_place_in_the_file_or_the_cell():
+    records = json.loads(render([], [CELL_SYNTAX, SYNTAX, FileError("gone.py", "no such file or directory")], "json"))
+    assert records == [
+        e902("broken.py", SYNTAX.message, 12, 5),
+        e902("gone.py", "no such file or directory", 1, 1),  # no place: 1:1, as before
+        e902("nb.ipynb", CELL_SYNTAX.message, 2, 1, cell=3),
+    ]
+
+
+def test_json_file_error_is_sorted_among_the_findings_of_its_file_by_place():
+    early = FileError("model.py", "syntax error at line 3, column 2: invalid syntax", line=3, column=2)
+    records = json.loads(render([kt101()], [early], "json"))
+    assert [(r["code"], r["location"]["row"]) for r in records] == [("E902", 3), ("KT101", 6)]
+
+
+def test_text_formats_keep_the_file_error_off_stdout_and_its_stderr_line_as_it_was():
+    for output_format in ("concise", "full"):
+        assert render([], [SYNTAX, CELL_SYNTAX], output_format) == "Found 0 errors; 2 files could not be linted.\n"
+    assert file_error_line(SYNTAX) == "broken.py: error: syntax error at line 12, column 5: invalid syntax"
+    assert file_error_line(CELL_SYNTAX) == "nb.ipynb: error: cell 3: syntax error at line 2, column 1: invalid syntax"
+
+
+def test_sarif_file_error_region_starts_at_its_place(tmp_path):
+    located = FileError(str(tmp_path / "broken.py"), SYNTAX.message, line=12, column=5)
+    cell = FileError(str(tmp_path / "nb.ipynb"), CELL_SYNTAX.message, line=2, column=1, cell=3)
+    placeless = FileError(str(tmp_path / "gone.py"), "no such file or directory")
+    results = sarif([], [located, cell, placeless], root=str(tmp_path))["runs"][0]["results"]
+    assert [(r["message"]["text"], r["locations"][0]["physicalLocation"]) for r in results] == [
+        (SYNTAX.message, {"artifactLocation": {"uri": "broken.py", "uriBaseId": "%SRCROOT%"},
+                          "region": {"startLine": 12, "startColumn": 5}}),
+        ("no such file or directory", {"artifactLocation": {"uri": "gone.py", "uriBaseId": "%SRCROOT%"},
+                                       "region": {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1}}),
+        # a cell's lines are not the .ipynb's: no region, and the message already names the place
+        (CELL_SYNTAX.message, {"artifactLocation": {"uri": "nb.ipynb", "uriBaseId": "%SRCROOT%"}}),
+    ]
+    assert all((r["ruleId"], r["level"]) == ("E902", "error") for r in results)
+
+
+def test_github_file_error_is_annotated_at_its_line_and_column():
+    assert render([], [SYNTAX, CELL_SYNTAX], "github") == (
+        "::error title=kerastips (E902),file=broken.py,line=12,col=5::"
+        "broken.py: error: syntax error at line 12, column 5: invalid syntax\n"
+        "::error title=kerastips (E902),file=nb.ipynb::"
+        "nb.ipynb: error: cell 3: syntax error at line 2, column 1: invalid syntax\n"
+    )
+
+
+def test_file_errors_sort_by_path_then_place():
+    assert sorted([CELL_SYNTAX, SYNTAX, FileError("broken.py", "z"), FileError("broken.py", "b", 2, 1)]) == [
+        FileError("broken.py", "z"), FileError("broken.py", "b", 2, 1), SYNTAX, CELL_SYNTAX,
+    ]
