@@ -472,14 +472,14 @@ def test_magics_in_a_fixed_cell_are_kept(project):
         new_code_cell("from tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])"),
         new_code_cell("%env CUDA_VISIBLE_DEVICES=0\n!nvidia-smi\nfor lr in [0.1, 0.01]:\n"
                       "    %time model.compile(optimizer='adam', loss='mse')\n"
-                      "    model.fit(x, y)\n    model.summary?"),
+                      "    model.fit(x, y, epochs=5)\n    model.summary?"),
     ])
     path = save("magic.ipynb", nb)
     assert run("fix", "--apply", "--unsafe-fixes", "--select", "KT301", "magic.ipynb").exit_code == 0
     assert nbformat.read(str(path), 4).cells[1].source == (
         "%env CUDA_VISIBLE_DEVICES=0\n!nvidia-smi\nfor lr in [0.1, 0.01]:\n"
         "    %time model.compile(optimizer='adam', loss='mse')\n"
-        "    model.fit(x, y, validation_split=0.2)\n    model.summary?"
+        "    model.fit(x, y, epochs=5, validation_split=0.2)\n    model.summary?"
     )
 
 
