@@ -123,6 +123,13 @@ def update_step(kfile: KerasFile, fit: FitCall) -> bool:
                                         for compiled in kfile.compiles_of(fit.model))
 
 
+def _custom_training(model: ModelValue) -> bool:
+    """A Model subclass with its own train_step and no test_step (a GAN, a VAE): validation would
+    run Keras' default test_step, which does not measure what its training optimizes."""
+    methods = model.cls.methods if model.cls is not None else {}
+    return "train_step" in methods and "test_step" not in methods
+
+
 def validated_runs(kfile: KerasFile) -> list[FitCall]:
     return [fit for fit in kfile.fits if fit.validated or (fit.model and held_out_evaluation(kfile, fit))]
 
@@ -139,8 +146,10 @@ class MissingValidation(Rule):
     function, the same model object, or a keras-tuner search) in the same file, is not flagged.
     Nor is a `fit()` that is a step of a larger loop rather than a training run of its own: one
     epoch of a model compiled outside the loop around it, with `verbose=0`, or on labels a model
-    predicted (a Q-learning replay, a text generator trained between samples), and the fit of a
-    model that is also a part of another model (a GAN's discriminator).
+    predicted (a Q-learning replay, a text generator trained between samples), the fit of a
+    model that is also a part of another model (a GAN's discriminator), and that of a Model
+    subclass with its own `train_step` but no `test_step` (validation would not measure what it
+    trains).
 
     ## Why is this bad?
     Without a validation set you cannot tell a model that is still underfitting (high bias) from
@@ -179,8 +188,8 @@ class MissingValidation(Rule):
         for fit in kfile.fits:
             if fit.model is None or fit.args.star or fit.context.in_test or id(fit) in validated_ids:
                 continue
-            if update_step(kfile, fit) or fit.model.component:
-                continue  # not a training run of its own: a step of a loop, a part of a larger model
+            if update_step(kfile, fit) or fit.model.component or _custom_training(fit.model):
+                continue  # not a training run of its own, or one that validation would not measure
             order = fit.context.order
             if first_validated.get(fit.model.key, order) < order or (
                 fit.model.kind == "tuner" and first_validated.get(None, order) < order
@@ -324,6 +333,27 @@ for iteration in range(60):
     model.fit(x, y, batch_size=128, epochs=1)
     print(sample(model, seed_text))
 """,
+        # A GAN subclass with its own train_step: Keras' default test_step cannot validate it
+        """
+import keras
+
+class GAN(keras.Model):
+    def __init__(self, discriminator, generator):
+        super().__init__()
+        self.discriminator, self.generator = discriminator, generator
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn):
+        super().compile()
+        self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
+
+    def train_step(self, real_images):
+        return {"d_loss": 0.0, "g_loss": 0.0}
+
+gan = GAN(discriminator=discriminator, generator=generator)
+gan.compile(d_optimizer=keras.optimizers.Adam(3e-4), g_optimizer=keras.optimizers.Adam(3e-4),
+            loss_fn=keras.losses.BinaryCrossentropy(from_logits=True))
+gan.fit(dataset, epochs=30)
+""",
         # Validation from a generator function of the file (calling it returns a generator)
         """
 from keras.models import Sequential
@@ -430,6 +460,45 @@ for units in (32, 64, 128):
     candidate = keras.Sequential([keras.layers.Dense(units, activation="relu"), keras.layers.Dense(10)])
     candidate.compile(optimizer="adam", loss="mse")
     candidate.fit(x_train, y_train, epochs=1, validation_split=0.2)
+""",
+        ),
+        Invalid(  # a custom train_step with its own test_step can be validated
+            """
+import keras
+
+class Distiller(keras.Model):
+    def __init__(self, student, teacher):
+        super().__init__()
+        self.student, self.teacher = student, teacher
+
+    def train_step(self, data):
+        return {"loss": 0.0}
+
+    def test_step(self, data):
+        return {"loss": 0.0}
+
+distiller = Distiller(student=student, teacher=teacher)
+distiller.compile(optimizer="adam", loss="mse")
+distiller.fit(x_train, y_train, epochs=3)
+""",
+            (17,),
+            fixed="""
+import keras
+
+class Distiller(keras.Model):
+    def __init__(self, student, teacher):
+        super().__init__()
+        self.student, self.teacher = student, teacher
+
+    def train_step(self, data):
+        return {"loss": 0.0}
+
+    def test_step(self, data):
+        return {"loss": 0.0}
+
+distiller = Distiller(student=student, teacher=teacher)
+distiller.compile(optimizer="adam", loss="mse")
+distiller.fit(x_train, y_train, epochs=3, validation_split=0.2)
 """,
         ),
         Invalid(  # a generator function's batches: no validation_split for a generator, so no fix
