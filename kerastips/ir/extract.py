@@ -319,6 +319,7 @@ class Extractor:
             value = self.eval(small.value, scope)
             for target in small.targets:
                 self.bind(target.target, value, scope)
+                self.slicing_split(target.target, small.value, scope)
         elif isinstance(small, cst.Expr):
             self.eval(small.value, scope)
         elif isinstance(small, cst.AnnAssign):
@@ -440,6 +441,23 @@ class Extractor:
                 key = self.eval(target.slice[0].slice.value, scope)
                 if isinstance(key, Const) and isinstance(key.value, (str, int)):
                     owner.keys[key.value] = value
+
+    def slicing_split(self, target: cst.CSTNode, value: cst.CSTNode, scope: Scope) -> None:
+        """`train, test = data[:n], data[n:]` or `x_test = x[n:]`: rows sliced off under a
+        held-out name split the data, as train_test_split does."""
+        pairs = [(target, value)]
+        if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)) \
+                and len(target.elements) == len(value.elements):
+            pairs = [(t.value, v.value) for t, v in zip(target.elements, value.elements)]
+        for name, expr in pairs:
+            if not (isinstance(name, cst.Name) and name_origin(name.value) in (TEST, VALIDATION)
+                    and isinstance(expr, cst.Subscript) and isinstance(expr.value, (cst.Name, cst.Attribute))):
+                continue
+            rows = expr.slice[0].slice
+            if isinstance(rows, cst.Slice) and (rows.lower is not None or rows.upper is not None):
+                base = self.eval(expr.value, scope)  # a name or an attribute: nothing runs twice
+                if isinstance(base, Data):
+                    self.kfile.splits.append(Split(expr, [base], self.context(), "slicing"))
 
     def named(self, name: str, value: Value) -> Value:
         """A value assigned to a name: data takes the split its name marks (`x_val = x[:100]`)."""
@@ -858,7 +876,7 @@ class Extractor:
             return Hyperparameter(method)
         if isinstance(receiver, Splitter) and method == "split":
             self.kfile.splits.append(Split(call, [v for v, _ in args.positional[:1] if isinstance(v, Data)],
-                                           self.context(), f"{receiver.kind}.split"))
+                                           self.context(), f"{receiver.kind}.split()"))
             return Seq([Seq([FoldIndex(TRAIN), FoldIndex(VALIDATION)])], repeated=True)
         first = args.value("X", 0) or args.value("data", 0) or args.value("texts", 0)
         if method in ("fit", "fit_transform", "fit_on_texts", "adapt") and isinstance(first, Data) and (

@@ -432,7 +432,7 @@ class Split:
     node: cst.Call
     data: list  # the Data split
     context: Context
-    name: str = "train_test_split"  # how a message names it: "train_test_split", "KFold.split"
+    name: str = "train_test_split()"  # how a message names it: "KFold.split()", "slicing"
 
 
 @dataclass(eq=False)

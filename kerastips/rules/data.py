@@ -1440,8 +1440,9 @@ class PreprocessingBeforeSplit(Rule):
     held-out parts: a scikit-learn scaler, imputer, PCA or text vectorizer (`fit()`,
     `fit_transform()`), a Keras `Normalization`, `Discretization` or `TextVectorization` layer
     (`adapt()`), or a Keras `Tokenizer` (`fit_on_texts()`), whose data is later split by
-    `train_test_split()` or a cross-validation splitter (`KFold(...).split(X)`), directly or
-    through anything computed from it.
+    `train_test_split()`, a cross-validation splitter (`KFold(...).split(X)`) or by slicing rows off
+    under a held-out name (`train, test = data[:n], data[n:]`, `test_df = df.iloc[n:]`), directly
+    or through anything computed from it.
 
     Fitting on data that is already a training split (`scaler.fit(x_train)`, the training fold
     inside a K-fold loop) is the right way and is not flagged, nor are preprocessors that learn
@@ -1494,16 +1495,28 @@ class PreprocessingBeforeSplit(Rule):
             if split is None or splits.refitted_after(prep, split):
                 continue
             learns = "vocabulary" if kind in _LEARNS_VOCABULARY else "statistics"
-            splitter = split.name
             yield Finding(
                 prep.node,
                 f"{kind}.{prep.method}() learns its {learns} from {_brief(kfile, _fitted_node(prep))} "
-                f"before {splitter}() splits it: the held-out part leaks into training; split "
+                f"before {split.name} splits it: the held-out part leaks into training; split "
                 "first, fit on the training part, then transform every part",
                 prep.context.statement,
             )
 
     VALID = (
+        # Rows sliced into train and test first, the scaler fitted on the training rows; columns
+        # selected with a full slice are no split
+        """
+import numpy as np
+import keras
+from sklearn.preprocessing import MinMaxScaler
+dataset = np.loadtxt("series.csv", delimiter=",")
+features, target = dataset[:, :-1], dataset[:, -1]
+n = int(len(features) * 0.8)
+train, test = features[:n], features[n:]
+scaler = MinMaxScaler().fit(train)
+train, test = scaler.transform(train), scaler.transform(test)
+""",
         # Data built in the file, split first, the scaler fitted on the training part
         """
 import numpy as np
@@ -1638,6 +1651,23 @@ sequences = encode(df["text"])
 x_train, x_test, y_train, y_test = train_test_split(sequences, df["label"])
 """,
             (8,),
+        ),
+        Invalid(  # a series scaled whole, then sliced into train and test rows
+            """
+import numpy as np
+import pandas as pd
+import keras
+from sklearn.preprocessing import MinMaxScaler
+dataset = pd.read_csv("power.csv").Global_active_power.values.reshape(-1, 1)
+scaler = MinMaxScaler(feature_range=(0, 1))
+dataset = scaler.fit_transform(dataset)
+train_size = int(len(dataset) * 0.8)
+train, test = dataset[0:train_size, :], dataset[train_size:len(dataset), :]
+prices = pd.read_csv("prices.csv")
+prices[["Close"]] = MinMaxScaler().fit_transform(prices[["Close"]])
+test_data = prices.iloc[int(len(prices) * 0.8):]
+""",
+            (8, 12),
         ),
         Invalid(  # data built in the file (np.array of parsed rows, a DataFrame)
             """
