@@ -34,8 +34,9 @@ _MARKERS = {  # written when the folder is created, as Ruff does: git and backup
                     "# This file is a cache directory tag created by kerastips.\n",
 }
 # The layout of an entry, part of its key: an entry of another layout is never read. 2: a file
-# error is an object with its place (1 stored the message alone).
-FORMAT = 2
+# error is an object with its place (1 stored the message alone). 3: a notebook linted in part
+# has its findings and its error.
+FORMAT = 3
 # The fields of a stored diagnostic, with their types (`path` is the file's, given on reading).
 _FIELDS = {
     "line": int, "column": int, "end_line": int, "end_column": int, "code": str, "name": str,
@@ -61,25 +62,29 @@ class Cache:
         digest.update(data)
         return digest.hexdigest()
 
-    def load(self, key: str, name: str) -> list[Diagnostic] | FileError | None:
+    def load(self, key: str, name: str) -> list | FileError | None:
         """The outcome stored under `key`, reported as `name`; None when there is none usable."""
         try:
             entry = json.loads(self._path(key).read_bytes())
-            if isinstance(entry, dict) and set(entry) == {"error"}:
-                return FileError(name, **_checked(entry["error"], _ERROR_FIELDS))
-            if isinstance(entry, dict) and set(entry) == {"diagnostics"} and isinstance(entry["diagnostics"], list):
-                return [_diagnostic(record, name) for record in entry["diagnostics"]]
+            if not (isinstance(entry, dict) and entry and set(entry) <= {"diagnostics", "error"}):
+                return None
+            error = FileError(name, **_checked(entry["error"], _ERROR_FIELDS)) if "error" in entry else None
+            if "diagnostics" not in entry:
+                return error
+            if isinstance(entry["diagnostics"], list):
+                found = [_diagnostic(record, name) for record in entry["diagnostics"]]
+                return found + [error] if error else found
         except (OSError, ValueError, TypeError):  # missing, unreadable, not JSON, not an entry
             pass
         return None
 
-    def store(self, key: str, outcome: list[Diagnostic] | FileError) -> None:
+    def store(self, key: str, outcome: list | FileError) -> None:
         """Write an entry atomically; a cache that cannot be written is left as it is."""
-        if isinstance(outcome, FileError):
-            entry: dict = {"error": {"message": outcome.message, "line": outcome.line,
-                                     "column": outcome.column, "cell": outcome.cell}}
-        else:
-            entry = {"diagnostics": [_record(diagnostic) for diagnostic in outcome]}
+        errors = [outcome] if isinstance(outcome, FileError) else [x for x in outcome if isinstance(x, FileError)]
+        entry: dict = {"error": {"message": error.message, "line": error.line, "column": error.column,
+                                 "cell": error.cell} for error in errors[-1:]}
+        if not isinstance(outcome, FileError):
+            entry["diagnostics"] = [_record(d) for d in outcome if not isinstance(d, FileError)]
         path = self._path(key)
         try:
             self._create()

@@ -131,12 +131,16 @@ def _lint_all(paths, stdin_name, settings, force_exclude, jobs, use_cache) -> tu
 
 
 def _partition(outcomes: list) -> tuple[list, list[FileError]]:
-    """Per-file outcomes split into results and FileErrors (None, a skipped file, dropped)."""
+    """Per-file outcomes split into results and FileErrors (None, a skipped file, dropped); the
+    FileError of a notebook linted in part comes out of its findings."""
     results: list = []
     errors: list[FileError] = []
     for outcome in outcomes:
         if isinstance(outcome, FileError):
             errors.append(outcome)
+        elif isinstance(outcome, list):
+            results.append([item for item in outcome if not isinstance(item, FileError)])
+            errors += [item for item in outcome if isinstance(item, FileError)]
         elif outcome is not None:
             results.append(outcome)
     return results, errors

@@ -340,8 +340,9 @@ def lint_data(data: bytes, name: str, rules: Sequence[Rule]) -> tuple[list[Diagn
         return file_error(name, exc), isinstance(exc, SourceError)
 
 
-def lint_bytes(data: bytes, name: str, rules: Sequence[Rule]) -> list[Diagnostic]:
-    """Lint a file's content (from disk or stdin) reported as `name`; raises SourceError."""
+def lint_bytes(data: bytes, name: str, rules: Sequence[Rule]) -> list[Diagnostic | FileError]:
+    """Lint a file's content (from disk or stdin) reported as `name`; raises SourceError. A
+    notebook linted in part (a cell that does not parse) has its FileError last in the list."""
     if is_notebook(name):
         from kerastips.notebook import lint_notebook  # it builds on this module
 

@@ -29,9 +29,9 @@ import tokenize
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Sequence, TypeVar
 
-from kerastips.diagnostic import Diagnostic
+from kerastips.diagnostic import Diagnostic, FileError
 from kerastips.engine import (
-    REPORT_BUGS, Report, SourceError, analysing, byte_position, check, parse, syntax_error,
+    REPORT_BUGS, Report, SourceError, analysing, byte_position, check, file_error, parse, syntax_error,
 )
 from kerastips.ir.names import mentions_keras
 from kerastips.rules.base import Rule
@@ -106,7 +106,7 @@ class Cells:
 
     def __init__(self, cells: Sequence[tuple[int, str]], valid_only: bool = False) -> None:
         """`cells`: (number, text) of the code cells, in order. With `valid_only`, a cell that is
-        not valid Python on its own is left out (in a session, it failed and did not run)."""
+        not valid Python on its own is left out (it fails when run; the others still run)."""
         self.cells: list[_Cell] = []
         self._magics: dict[str, str] = {}  # placeholder -> the line it stands for
         lines: list[str] = []
@@ -168,10 +168,9 @@ class Cells:
         """`work` (which parses `source`) within analysing(), after each cell is checked on
         its own as Jupyter runs it; a syntax error is reported in its cell."""
         if rules and mentions_keras(self.source):  # as for a .py file: no Keras, no parsing
-            for cell in self.cells:
-                error = _syntax_error(cell)
-                if error is not None:
-                    raise error
+            error = self.syntax_error()
+            if error is not None:
+                raise error
         with analysing():
             try:
                 return work()
@@ -182,6 +181,18 @@ class Cells:
                     except SourceError as cell_error:
                         raise _as_written(cell, cell_error) from None
                 raise SourceError(str(exc)) from None  # its lines count in the module: no place
+
+    def syntax_error(self) -> SourceError | None:
+        """The error of the first cell that is not Python on its own (as Jupyter runs each cell),
+        saying how many more are not; None when every cell is."""
+        broken = [error for error in map(_syntax_error, self.cells) if error is not None]
+        if not broken:
+            return None
+        first, more = broken[0], len(broken) - 1
+        if not more:
+            return first
+        others = "1 more cell does" if more == 1 else f"{more} more cells do"
+        return SourceError(f"{first} ({others} not parse)", first.line, first.column, first.cell)
 
     def split(self, fixed: str) -> dict[int, str]:
         """The new text of each cell that `fixed` (the module after fixes) changes.
@@ -414,8 +425,16 @@ def _members(text: str, at: int, decoder: json.JSONDecoder) -> Iterator[tuple[ob
 # ---- linting -----------------------------------------------------------------------------------
 
 
-def lint_notebook(data: bytes, name: str, rules: Sequence[Rule]) -> list[Diagnostic]:
-    """Lint a .ipynb file's content; findings carry their cell. Raises SourceError."""
+def lint_notebook(data: bytes, name: str, rules: Sequence[Rule]) -> list[Diagnostic | FileError]:
+    """Lint a .ipynb file's content; findings carry their cell. Raises SourceError.
+
+    A cell that is not Python on its own fails in Jupyter and the others still run: such cells
+    are left out, the others linted, and the first one's syntax error comes last in the list (a
+    FileError: the notebook was not linted in full)."""
     cells = Notebook(data).cells
+    error = cells.syntax_error() if rules and mentions_keras(cells.source) else None
+    if error is not None:
+        cells = Cells([(cell.number, cell.text) for cell in cells.cells], valid_only=True)
     reports = cells.run(rules, lambda: check(cells.source, name, rules)[1])
-    return [cells.place(report) for report in reports]
+    found: list[Diagnostic | FileError] = [cells.place(report) for report in reports]
+    return found + [file_error(name, error)] if error is not None else found

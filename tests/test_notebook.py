@@ -191,10 +191,46 @@ def test_a_syntax_error_is_reported_in_its_cell_and_the_run_goes_on(project):
     assert result.stdout.endswith("Found 3 errors; 1 file could not be linted.\n")
 
 
+PY2_CELLS = [
+    new_code_cell("from keras.models import Sequential\nfrom keras.layers import Dense, BatchNormalization"),
+    new_code_cell('print "training"'),
+    new_markdown_cell("The model"),
+    new_code_cell("model = Sequential()\nmodel.add(Dense(64, activation='relu', input_dim=8))\n"
+                  "model.add(BatchNormalization())\nmodel.add(Dense(1, activation='sigmoid'))"),
+    new_code_cell("print model.summary()\nprint 'done'"),
+]
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cached", "no-cache"])
+def test_the_cells_that_parse_are_linted_when_others_do_not(project, cache):
+    """A cell that is not Python (a Python 2 print) fails in Jupyter and the others still run:
+    they are linted, and the notebook's error names the first cell that fails and how many more."""
+    save("py2.ipynb", notebook(PY2_CELLS))
+    error = ("py2.ipynb: error: cell 2: syntax error at line 1, column 1: Missing parentheses in call to "
+             "'print'. Did you mean print(...)? (1 more cell does not parse)\n")
+    for _ in range(2):  # the second run is answered by the cache when there is one
+        result = run("lint", *cache, "py2.ipynb")
+        assert (result.exit_code, result.stderr) == (2, error)
+        assert result.stdout.splitlines()[0].startswith(
+            "py2.ipynb:cell 4:line 3:col 11: KT101 BatchNormalization applied after the 'relu' activation of Dense")
+        records = json.loads(run("lint", *cache, "--output-format", "json", "py2.ipynb").stdout)
+        assert [(r["code"], r["cell"], r["location"]["row"]) for r in records] == [("E902", 2, 1), ("KT101", 4, 3)]
+
+
+def test_a_notebook_whose_cells_do_not_all_parse_is_not_fixed(project):
+    path = save("py2.ipynb", notebook(PY2_CELLS))
+    before = path.read_bytes()
+    result = run("fix", "--apply", "--unsafe-fixes", "py2.ipynb")
+    assert result.exit_code == 2 and result.stderr.startswith("py2.ipynb: error: cell 2: syntax error")
+    assert path.read_bytes() == before
+
+
 @pytest.mark.parametrize(("cells", "error"), [
     # Jupyter runs each cell on its own: a statement cannot go on into the next cell.
-    (["model = keras.Sequential([", "keras.layers.Dense(1)])"], "cell 2: syntax error at line 1, column 26: '[' was never closed"),
-    (["doc = '''", "'''"], "cell 2: syntax error at line 1, column 7: unterminated triple-quoted string literal (detected at line 1)"),
+    (["model = keras.Sequential([", "keras.layers.Dense(1)])"],
+     "cell 2: syntax error at line 1, column 26: '[' was never closed (1 more cell does not parse)"),
+    (["doc = '''", "'''"], "cell 2: syntax error at line 1, column 7: unterminated triple-quoted string "
+                           "literal (detected at line 1) (1 more cell does not parse)"),
     (["if True:\n    x = 1", "else:\n    x = 2"], "cell 3: syntax error at line 1, column 1: invalid syntax"),
     (["def f():\n    x = 1", "    return x\nf()"], "cell 3: syntax error at line 1, column 4: unexpected indent"),
 ])
