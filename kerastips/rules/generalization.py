@@ -7,7 +7,7 @@ from typing import Iterator
 import libcst as cst
 
 from kerastips.edits import Applicability, Edit, Fix, call, number, with_argument
-from kerastips.ir.model import CallbackValue, Const, FitCall, KerasFile, Seq
+from kerastips.ir.model import TEST, CallbackValue, Const, FitCall, KerasFile, Seq, data_origin
 from kerastips.rules.base import Finding, Invalid, Option, Rule
 from kerastips.rules.spelling import keras_name
 
@@ -35,6 +35,7 @@ class MissingEarlyStopping(Rule):
     """## What it does
     Checks for validated training runs of many epochs (at least `epochs-threshold`, 50 by
     default) with neither an `EarlyStopping` callback nor a `ModelCheckpoint(save_best_only=True)`.
+    A run validated on the test set is left to KT302: stopping on the test set would make it worse.
 
     ## Why is this bad?
     With enough epochs a network starts to overfit: the training loss keeps falling while the
@@ -84,6 +85,8 @@ class MissingEarlyStopping(Rule):
                 continue
             if stops_early(fit.args.value("callbacks", 5)) is not False:
                 continue
+            if fit.validation_data is not None and data_origin(fit.validation_data[0]) == TEST:
+                continue  # stopping on the test set would be worse: KT302 reports it
             yield Finding(
                 fit.node,
                 f"{epochs.value} validated epochs with no early stopping: the model kept is the last "
@@ -112,6 +115,14 @@ class MissingEarlyStopping(Rule):
         return Fix(Applicability.UNSAFE, (Edit(fit.node, rewrite, fit.context.statement),), imports)
 
     VALID = (
+        # Validated on the test set: KT302's finding; early stopping on it would make it worse
+        """
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x_train / 255, y_train, epochs=100, validation_data=(x_test / 255, y_test))
+""",
         """
 from tensorflow import keras
 model = keras.Sequential([keras.layers.Dense(1)])

@@ -35,12 +35,16 @@ from kerastips.edits import (
     replace_argument_value,
     replace_keyword,
     with_argument,
+    without_argument,
 )
 from kerastips.rules.base import Finding, Invalid, Option, Rule, Severity
 from kerastips.rules.spelling import keras_name, schedule_callee
 
 # Keras' default learning rates, the warmup target when the code gives none.
 DEFAULT_RATES = {"SGD": 0.01, "Adagrad": 0.001, "Adadelta": 0.001, "Ftrl": 0.001}
+# Optimizers whose default rate changed from standalone Keras 2 to tf.keras (Adadelta 1.0 -> 0.001):
+# without a rate in the code, which one the script trains with is not known.
+CHANGED_DEFAULT_RATES = frozenset({"Adadelta", "Adagrad", "Adamax", "Nadam"})
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,12 @@ class MissingWarmup(Rule):
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy")
     ```
 
+    ## Fix safety
+    Unsafe: the fix changes training on purpose. It replaces the constant rate with a
+    `CosineDecay` that warms up to it (`decay-steps` from the fit's epochs x steps per epoch when the
+    code shows them, else the option's default). No fix is offered where a ReduceLROnPlateau
+    callback trains the model: Keras cannot set a schedule's rate.
+
     ## References
     - Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour" (2017)
     - Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond" (2020)
@@ -205,6 +215,8 @@ class MissingWarmup(Rule):
             return None  # a schedule without warmup: which one to use instead is the user's call
         if use.optimizer is not None and use.optimizer.args.value("decay") is not None:
             return None  # KT404's fix turns decay= into a schedule first
+        if any(_sets_learning_rate(fit.args.value("callbacks", 5), also=("ReduceLROnPlateau",)) for fit in fits):
+            return None  # Keras refuses to set the rate of a schedule: the callback would fail
         decay = _total_steps(fits) or self.config["default-decay-steps"]
         warmup = max(1, round(decay * self.config["warmup-fraction"]))
         argument = use.rate_argument
@@ -324,6 +336,20 @@ model.evaluate(x_test, y_test, batch_size=4096)
 """,
     )
     INVALID = (
+        Invalid(  # no fix beside ReduceLROnPlateau: Keras refuses to set a schedule's rate
+            """
+import keras
+from keras import layers
+inputs = keras.Input(shape=(64,))
+x = layers.Embedding(20000, 32)(inputs)
+x = layers.MultiHeadAttention(num_heads=2, key_dim=32)(x, x)
+model = keras.Model(inputs, layers.Dense(2, activation="softmax")(layers.GlobalAveragePooling1D()(x)))
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="sparse_categorical_crossentropy")
+model.fit(x_train, y_train, epochs=30, validation_split=0.2,
+          callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2)])
+""",
+            (8,),
+        ),
         Invalid(  # keras-tuner picks a constant learning rate for each trial
             """
 import keras_tuner as kt
@@ -1027,7 +1053,10 @@ class DeprecatedOptimizerArgument(Rule):
     ## Fix safety
     `lr=` becomes `learning_rate=`; `decay=d` becomes an `InverseTimeDecay(lr, decay_steps=1,
     decay_rate=d)` schedule, the formula the old argument applied (lr / (1 + d * step)). Both keep
-    training the same: the fix is safe.
+    training the same: the fix is safe. No fix is offered for `decay=` where a ReduceLROnPlateau
+    callback (or one the linter cannot see) trains the model, since Keras cannot set a schedule's
+    rate, nor for Adadelta, Adagrad, Adamax and Nadam without a rate: their default changed between
+    standalone Keras 2 and tf.keras, and which one the script runs on is not known.
 
     ## References
     - [Keras 3 migration: optimizers](https://keras.io/guides/migrating_to_keras_3/)
@@ -1063,26 +1092,28 @@ class DeprecatedOptimizerArgument(Rule):
         if decay is None:
             rewrite = lambda u: replace_keyword(u, rate, "learning_rate", rate.value)  # noqa: E731
             return Fix(Applicability.SAFE, (Edit(optimizer.call, rewrite, optimizer.statement),))
-        given = optimizer.args.value("learning_rate") or optimizer.args.value("lr")
-        if given is not None and not (isinstance(given, Const) and isinstance(given.value, (int, float))):
+        given = optimizer.args.get("learning_rate", _rate_position(optimizer)) or optimizer.args.get("lr")
+        if given is not None and not (isinstance(given[0], Const) and isinstance(given[0].value, (int, float))):
             return None  # decay on top of a schedule: no one-line equivalent
-        initial = rate or found.get("learning_rate")
-        initial = initial.value if initial is not None else number(DEFAULT_RATES.get(optimizer.short, 0.001))
+        if given is None and optimizer.short in CHANGED_DEFAULT_RATES:
+            return None  # which default rate the script trains with depends on its Keras version
+        if any(_sets_learning_rate(fit.args.value("callbacks", 5), also=("ReduceLROnPlateau",))
+               for fit in _fits_with(kfile, optimizer)):
+            return None  # Keras refuses to set the rate of a schedule: the callback would fail
+        initial = given[1] if given is not None else number(DEFAULT_RATES.get(optimizer.short, 0.001))
         callee, imports = schedule_callee(kfile, optimizer, "InverseTimeDecay")
         schedule = call(callee, initial, decay_steps=number(1), decay_rate=decay.value)
-
-        rate_argument = rate or found.get("learning_rate")
+        # The learning rate (positional or not; without one, decay) becomes the schedule, in place.
+        index = next((i for i, arg in enumerate(optimizer.call.args) if given is not None and arg.value is given[1]),
+                     list(optimizer.call.args).index(decay))
 
         def rewrite(updated: cst.Call) -> cst.Call:
-            # The learning rate (or, without one, decay) becomes the schedule, in place.
-            replaced = rate_argument or decay
-            args = [
-                arg.with_changes(keyword=cst.Name("learning_rate"), value=schedule)
-                if arg.deep_equals(replaced) else arg
-                for arg in updated.args
-                if not (arg.deep_equals(decay) and replaced is not decay)
-            ]
-            return updated.with_changes(args=_tidy(args, updated.args))
+            args = list(updated.args)
+            old = args[index]
+            args[index] = old.with_changes(value=schedule) if old.keyword is None else old.with_changes(
+                keyword=cst.Name("learning_rate"), value=schedule)
+            updated = updated.with_changes(args=args)
+            return updated if old.deep_equals(decay) else without_argument(updated, decay)
         return Fix(Applicability.SAFE, (Edit(optimizer.call, rewrite, optimizer.statement),), imports)
 
     VALID = (
@@ -1103,6 +1134,28 @@ optimizer = keras.optimizers.SGD(learning_rate=schedule)
 """,
     )
     INVALID = (
+        Invalid(  # no safe fix: ReduceLROnPlateau cannot set a schedule's rate; Adadelta's default
+            # rate depends on the Keras version
+            """
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer=keras.optimizers.SGD(lr=0.1, decay=1e-4), loss="mse")
+model.fit(x, y, epochs=50, validation_split=0.2, callbacks=[keras.callbacks.ReduceLROnPlateau(patience=3)])
+slow = keras.optimizers.Adadelta(decay=1e-4)
+""",
+            (4, 6),
+        ),
+        Invalid(  # a positional rate becomes the schedule in place
+            """
+import keras
+step = keras.optimizers.SGD(0.01, decay=1e-6, momentum=0.9)
+""",
+            (3,),
+            fixed="""
+import keras
+step = keras.optimizers.SGD(keras.optimizers.schedules.InverseTimeDecay(0.01, decay_steps=1, decay_rate=1e-6), momentum=0.9)
+""",
+        ),
         Invalid(
             """
 from tensorflow import keras
@@ -1155,14 +1208,13 @@ opt = keras.optimizers.Adam(lr=0.01, learning_rate=0.001)
     )
 
 
-def _tidy(kept: list, original) -> list:
-    """Arguments left after removing some: the last keeps the original last one's tail."""
-    if kept and original and kept[-1] is not original[-1]:
-        kept[-1] = kept[-1].with_changes(comma=original[-1].comma)
-    return kept
-
-
 _ADAM_LIKE = frozenset({"Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Lion", "LAMB", "Lamb"})
+
+
+def _fits_with(kfile: KerasFile, optimizer: OptimizerValue) -> list:
+    """The fit() calls of the models compiled with this optimizer object."""
+    return [fit for compiled in kfile.compiles if compiled.optimizer is optimizer
+            for fit in kfile.fits_of(compiled.model)]
 
 
 def _sets_learning_rate(callbacks: Value | None, also: tuple = ()) -> bool:
