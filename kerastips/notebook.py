@@ -167,10 +167,14 @@ class Cells:
     def run(self, rules: Sequence[Rule], work: Callable[[], T]) -> T:
         """`work` (which parses `source`) within analysing(), after each cell is checked on
         its own as Jupyter runs it; a syntax error is reported in its cell."""
-        if rules and mentions_keras(self.source):  # as for a .py file: no Keras, no parsing
-            error = self.syntax_error()
-            if error is not None:
-                raise error
+        error = self.syntax_error(rules)
+        if error is not None:
+            raise error
+        return self.analyse(work)
+
+    def analyse(self, work: Callable[[], T]) -> T:
+        """`work` (which parses `source`) within analysing(); a syntax error only libcst sees is
+        reported in its cell."""
         with analysing():
             try:
                 return work()
@@ -182,9 +186,12 @@ class Cells:
                         raise _as_written(cell, cell_error) from None
                 raise SourceError(str(exc)) from None  # its lines count in the module: no place
 
-    def syntax_error(self) -> SourceError | None:
+    def syntax_error(self, rules: Sequence[Rule]) -> SourceError | None:
         """The error of the first cell that is not Python on its own (as Jupyter runs each cell),
-        saying how many more are not; None when every cell is."""
+        saying how many more are not; None when every cell is, or when nothing is to be linted
+        (no rules, no Keras: as for a .py file, nothing is parsed)."""
+        if not rules or not mentions_keras(self.source):
+            return None
         broken = [error for error in map(_syntax_error, self.cells) if error is not None]
         if not broken:
             return None
@@ -432,9 +439,9 @@ def lint_notebook(data: bytes, name: str, rules: Sequence[Rule]) -> list[Diagnos
     are left out, the others linted, and the first one's syntax error comes last in the list (a
     FileError: the notebook was not linted in full)."""
     cells = Notebook(data).cells
-    error = cells.syntax_error() if rules and mentions_keras(cells.source) else None
+    error = cells.syntax_error(rules)
     if error is not None:
         cells = Cells([(cell.number, cell.text) for cell in cells.cells], valid_only=True)
-    reports = cells.run(rules, lambda: check(cells.source, name, rules)[1])
+    reports = cells.analyse(lambda: check(cells.source, name, rules)[1])
     found: list[Diagnostic | FileError] = [cells.place(report) for report in reports]
     return found + [file_error(name, error)] if error is not None else found
