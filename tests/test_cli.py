@@ -622,3 +622,26 @@ def test_a_syntax_error_read_from_stdin_is_at_its_place(project):
                         source=b"import keras\ndef broken(:\n")
     (record,) = json.loads(result.stdout)
     assert (record["path"], record["cell"], record["location"]) == ("model.py", None, {"row": 2, "column": 12})
+
+
+@pytest.mark.parametrize(("callbacks", "driven"), [
+    ("[keras.callbacks.ModelCheckpoint('m.keras'), keras.callbacks.EarlyStopping(patience=3)]", "EarlyStopping"),
+    ("[keras.callbacks.ModelCheckpoint('m.keras', save_best_only=True)]", "ModelCheckpoint"),
+    ("[keras.callbacks.ReduceLROnPlateau(monitor='loss')]", "the val_* metrics"),
+    ("[keras.callbacks.TensorBoard()]", "the val_* metrics"),
+])
+def test_test_data_as_validation_names_the_callbacks_it_drives(project, callbacks, driven):
+    """Only callbacks that act on a val_* metric are driven by it: a checkpoint of every epoch, or a
+    plateau on the training loss, is not."""
+    write(project, "train.py", f"""\
+        from tensorflow import keras
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x_train, y_train, epochs=5, validation_data=(x_test, y_test),
+                  callbacks={callbacks})
+        """)
+    result = lint("--no-cache", "--select", "KT302", "train.py")
+    assert result.stdout.splitlines()[0] == (
+        f"train.py:5:56: KT302 test data passed as validation_data drives {driven}; validate on a split "
+        "of the training data (validation_split=0.2) and keep the test set for one final evaluate()")

@@ -587,6 +587,20 @@ def _test_monitors(fit: FitCall) -> Iterator[tuple[str, cst.CSTNode]]:
             yield short, monitor[1]
 
 
+def _follows_validation(callback: CallbackValue) -> bool:
+    """A callback that acts on a validation metric: EarlyStopping, ReduceLROnPlateau, or a
+    ModelCheckpoint that keeps the best epoch (save_best_only=True), monitoring `val_*`."""
+    short = callback.kind.rsplit(".", 1)[-1]
+    if short == "ModelCheckpoint":
+        best = callback.args.value("save_best_only", 3)
+        if not (isinstance(best, Const) and best.value is True):
+            return False
+    elif short not in ("EarlyStopping", "ReduceLROnPlateau"):
+        return False
+    monitor = callback.args.value("monitor", 1 if short == "ModelCheckpoint" else 0)
+    return not (isinstance(monitor, Const) and isinstance(monitor.value, str) and not monitor.value.startswith("val_"))
+
+
 class TestSetTuning(Rule):
     """## What it does
     Checks for test data used to make training or model-selection decisions:
@@ -646,7 +660,7 @@ class TestSetTuning(Rule):
             callbacks = fit.args.value("callbacks", None if fit.method == "search" else 5)
             driven = sorted({
                 cb.kind.rsplit(".", 1)[-1] for cb in (callbacks.items if isinstance(callbacks, Seq) else [])
-                if isinstance(cb, CallbackValue) and cb.kind.rsplit(".", 1)[-1] in _DECISION_CALLBACKS
+                if isinstance(cb, CallbackValue) and _follows_validation(cb)
             })
             what = "the tuner's objective" if fit.method == "search" else (
                 f"{', '.join(driven)}" if driven else "the val_* metrics")
