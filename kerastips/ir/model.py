@@ -267,6 +267,12 @@ class CallbackValue(Value):
     args: Args
     touches_lr: bool = False  # a scheduler or a user callback that sets the learning rate
 
+    @property
+    def keeps_best(self) -> bool:
+        """A ModelCheckpoint that saves only the best epoch (`save_best_only=True`)."""
+        best = self.args.value("save_best_only", 3)
+        return self.kind.endswith(".ModelCheckpoint") and isinstance(best, Const) and best.value is True
+
 
 @dataclass(eq=False)
 class FunctionValue(Value):

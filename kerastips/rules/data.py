@@ -591,11 +591,7 @@ def _follows_validation(callback: CallbackValue) -> bool:
     """A callback that acts on a validation metric: EarlyStopping, ReduceLROnPlateau, or a
     ModelCheckpoint that keeps the best epoch (save_best_only=True), monitoring `val_*`."""
     short = callback.kind.rsplit(".", 1)[-1]
-    if short == "ModelCheckpoint":
-        best = callback.args.value("save_best_only", 3)
-        if not (isinstance(best, Const) and best.value is True):
-            return False
-    elif short not in ("EarlyStopping", "ReduceLROnPlateau"):
+    if not (callback.keeps_best or short in ("EarlyStopping", "ReduceLROnPlateau")):
         return False
     monitor = callback.args.value("monitor", 1 if short == "ModelCheckpoint" else 0)
     return not (isinstance(monitor, Const) and isinstance(monitor.value, str) and not monitor.value.startswith("val_"))

@@ -22,11 +22,7 @@ def stops_early(callbacks) -> bool | None:
     for callback in callbacks.items:
         if not isinstance(callback, CallbackValue) or callback.kind.startswith("user:"):
             return None
-        short = callback.kind.rsplit(".", 1)[-1]
-        best_only = callback.args.value("save_best_only", 2)
-        if short == "EarlyStopping" or (
-            short == "ModelCheckpoint" and isinstance(best_only, Const) and best_only.value is True
-        ):
+        if callback.kind.endswith(".EarlyStopping") or callback.keeps_best:
             return True
     return False
 
@@ -129,6 +125,14 @@ model = keras.Sequential([keras.layers.Dense(1)])
 model.compile(optimizer="adam", loss="mse")
 model.fit(x, y, epochs=200, validation_split=0.2,
           callbacks=[keras.callbacks.EarlyStopping(patience=10, restore_best_weights=True)])
+""",
+        # A best-only checkpoint given by position (filepath, monitor, verbose, save_best_only)
+        """
+from tensorflow import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y, epochs=200, validation_split=0.2,
+          callbacks=[keras.callbacks.ModelCheckpoint("best.keras", "val_loss", 1, True)])
 """,
         # A best-only checkpoint keeps the best epoch too
         """
